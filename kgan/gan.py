@@ -1,0 +1,443 @@
+"""The `GAN` model: two networks trained adversarially through `fit()`."""
+
+import numbers
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kgan import losses as losses_lib
+from kgan import penalties as penalties_lib
+from kgan import random as random_lib
+
+D_BATCH_MODES = ("split", "reuse")
+
+
+def latent_vectors(num_samples, latent_dim, seed):
+    """Standard normal latent vectors that depend only on `seed`.
+
+    They come from `kgan.random.normal`, which gives the same numbers in eager code,
+    in graphs, under XLA and in exported SavedModels, so a seed names the same
+    images everywhere.
+
+    Args:
+        num_samples: how many vectors.
+        latent_dim: their length.
+        seed: an integer.
+
+    Returns:
+        A float32 tensor of shape `(num_samples, latent_dim)`.
+    """
+    return random_lib.normal([num_samples, latent_dim], seed=tf.constant([seed, 0], tf.int64))
+
+
+def _check_int(name, value, minimum):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(
+            f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
+        )
+    return int(value)
+
+
+def _infer_latent_dim(generator, latent_dim):
+    if latent_dim is not None:
+        return _check_int("latent_dim", latent_dim, 1)
+    inputs = getattr(generator, "inputs", None)
+    if inputs and len(inputs) == 1 and len(inputs[0].shape) == 2 and inputs[0].shape[-1]:
+        return int(inputs[0].shape[-1])
+    raise ValueError(
+        "Cannot read `latent_dim` from the generator: it has no single input of shape "
+        "(batch, latent_dim). Pass `latent_dim=`. Received: latent_dim=None"
+    )
+
+
+def _symbolic_output(network, inputs, what):
+    try:
+        return network(inputs)
+    except Exception as error:  # Keras raises several types for shape mismatches.
+        raise ValueError(f"{what} Details: {error}") from error
+
+
+def _sample_shape(generator, discriminator, latent_dim):
+    """Checks that G's output feeds D and D gives one score per sample."""
+    z = keras.KerasTensor((None, latent_dim), dtype="float32")
+    fake = _symbolic_output(
+        generator, z, f"The generator does not accept latent vectors of size {latent_dim}."
+    )
+    sample_shape = tuple(fake.shape[1:])
+    d_inputs = getattr(discriminator, "inputs", None)
+    if d_inputs and len(d_inputs) == 1:
+        expected = tuple(d_inputs[0].shape[1:])
+        compatible = len(expected) == len(sample_shape) and all(
+            e is None or e == s for e, s in zip(expected, sample_shape)
+        )
+        if not compatible:
+            raise ValueError(
+                "The generator's output shape does not match the discriminator's input "
+                f"shape {expected}. Received: generator output shape {sample_shape}"
+            )
+    scores = _symbolic_output(
+        discriminator,
+        fake,
+        f"The discriminator does not accept the generator's output of shape {sample_shape}.",
+    )
+    if len(scores.shape) > 2 or (len(scores.shape) == 2 and scores.shape[-1] != 1):
+        raise ValueError(
+            "The discriminator must output one score per sample, shape (batch, 1) or "
+            f"(batch,). Received: discriminator output shape {tuple(scores.shape)}"
+        )
+    return sample_shape
+
+
+def _real_samples(data):
+    """The images of a batch; labels, if any, are for conditional models."""
+    if isinstance(data, (tuple, list)):
+        return data[0]
+    if isinstance(data, dict):
+        raise ValueError(
+            "A GAN batch must be a tensor of samples or a tuple (samples, labels). "
+            f"Received: a dict with keys {sorted(data)}"
+        )
+    return data
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class GAN(keras.Model):
+    """A generative adversarial network trained with `fit()`.
+
+    Each training step makes `d_steps` discriminator updates, then one generator
+    update (Algorithm 1 of Goodfellow et al. 2014, with `d_steps` as its k). The
+    discriminator updates only the discriminator's variables and the generator update
+    only the generator's; both networks run in training mode (BatchNorm uses batch
+    statistics); the generator update sees the discriminator just updated.
+
+    How the k discriminator updates use a batch of `B` real samples:
+
+    - `d_batch="split"` (default): update `i` uses the real samples `i, i+k, i+2k, ...`,
+      so each update sees fresh data as in the paper, and the generator update uses as
+      many latent vectors as one such slice. Feed batches of `k * m` to train with
+      minibatches of `m`.
+    - `d_batch="reuse"`: every update uses the whole batch with fresh latent vectors
+      (the keras.io WGAN-GP example); the generator update uses `B` latent vectors.
+
+    Latent vectors are drawn with stateless random ops keyed on `seed`, the
+    generator's step count and the replica, so a run resumed from a checkpoint draws
+    exactly the noise the uninterrupted run would have drawn. Under `tf.distribute`
+    each replica draws its slice of the global batch's noise, so a step on N replicas
+    equals a step on one device with the same global batch.
+
+    Logged: `d_loss` (including penalties), `g_loss`, `d_real` and `d_fake` (the mean
+    discriminator output on real and on generated samples of the last discriminator
+    update: probabilities for the logistic losses, raw scores otherwise), and
+    `penalty` when a penalty adds to the discriminator's loss.
+
+    Args:
+        generator: a Keras model from latent vectors `(batch, latent_dim)` to samples.
+        discriminator: a Keras model from samples to one logit per sample.
+        latent_dim: the length of the latent vectors; read from the generator's input
+            when not given.
+        d_steps: discriminator updates per generator update, >= 1.
+        d_batch: `"split"` or `"reuse"`, see above.
+        seed: the integer seed of the training noise.
+        **kwargs: passed to `keras.Model` (for example `name`).
+
+    Example:
+
+    >>> generator = kgan.nets.mlp_generator(latent_dim=2, output_shape=(2,),
+    ...                                     hidden_units=(128, 128), output_activation=None)
+    >>> discriminator = kgan.nets.mlp_discriminator((2,), hidden_units=(128, 128))
+    >>> gan = kgan.GAN(generator, discriminator)
+    >>> gan.compile(loss="non_saturating")
+    >>> gan.fit(kgan.datasets.toy_dataset("ring8", batch_size=256), epochs=10)
+    >>> samples = gan.generate(2500, seed=0)
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim=None,
+        d_steps=1,
+        d_batch="split",
+        seed=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.d_steps = _check_int("d_steps", d_steps, 1)
+        if d_batch not in D_BATCH_MODES:
+            raise ValueError(
+                f"`d_batch` must be one of {D_BATCH_MODES}. Received: d_batch={d_batch!r}"
+            )
+        self.d_batch = d_batch
+        self.seed = _check_int("seed", seed, 0)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = _infer_latent_dim(generator, latent_dim)
+        self.sample_shape = _sample_shape(generator, discriminator, self.latent_dim)
+
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.penalty_tracker = keras.metrics.Mean(name="penalty")
+        # Both networks are built by the symbolic check above; BackupAndRestore and
+        # saving need the model itself marked as built before fit().
+        self.built = True
+
+    def call(self, z, training=False):
+        """Maps latent vectors to samples with the generator."""
+        return self.generator(z, training=training)
+
+    @property
+    def metrics(self):
+        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        if getattr(self, "d_penalties", None):
+            trackers.append(self.penalty_tracker)
+        return trackers
+
+    def compile(
+        self,
+        d_optimizer=None,
+        g_optimizer=None,
+        loss="non_saturating",
+        penalty=None,
+        jit_compile=False,
+        steps_per_execution=1,
+        **kwargs,
+    ):
+        """Sets the optimizers, the adversarial loss and the discriminator's penalties.
+
+        Args:
+            d_optimizer: the discriminator's optimizer; default Adam(2e-4, beta_1=0.5)
+                as in DCGAN.
+            g_optimizer: the generator's optimizer; same default. Must not be the same
+                object as `d_optimizer` (their slots would mix).
+            loss: a name from `kgan.losses.LOSSES` or a loss object (see `kgan.losses`).
+            penalty: `None`, a name from `kgan.penalties.PENALTIES`, a `Penalty`, or a
+                list of them.
+            jit_compile: compile the training step with XLA. It helps on GPUs; on a
+                small CPU it mostly adds compile time.
+            steps_per_execution: training steps run per call into the compiled function.
+            **kwargs: passed to `keras.Model.compile` (for example `run_eagerly`).
+
+        Example:
+
+        >>> gan.compile(loss="wasserstein", penalty="gradient_penalty", d_optimizer=
+        ...             keras.optimizers.Adam(1e-4, beta_1=0.0, beta_2=0.9))
+        """
+        d_optimizer = self._optimizer_or_default(d_optimizer, "d_optimizer")
+        g_optimizer = self._optimizer_or_default(g_optimizer, "g_optimizer")
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "`d_optimizer` and `g_optimizer` must be two optimizer objects. "
+                f"Received: the same object twice ({d_optimizer!r})"
+            )
+        steps_per_execution = _check_int("steps_per_execution", steps_per_execution, 1)
+        self.gan_loss = losses_lib.get(loss)
+        self.d_penalties = penalties_lib.get(penalty)
+        # The generator's optimizer doubles as `model.optimizer`, so that callbacks which
+        # count steps with `model.optimizer.iterations` (TensorBoard) count G updates.
+        super().compile(
+            optimizer=g_optimizer,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            **kwargs,
+        )
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        # Building the optimizers now gives them their slot variables before any
+        # loading, so `load_model` restores their state instead of skipping it.
+        with self.distribute_strategy.scope():
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.g_optimizer.build(self.generator.trainable_variables)
+
+    @staticmethod
+    def _optimizer_or_default(optimizer, name):
+        if optimizer is None:
+            return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+        if isinstance(optimizer, (str, dict)):
+            return keras.optimizers.get(optimizer)
+        if not isinstance(optimizer, keras.optimizers.Optimizer):
+            raise ValueError(
+                f"`{name}` must be a keras.optimizers.Optimizer, a name or None. "
+                f"Received: {name}={optimizer!r}"
+            )
+        return optimizer
+
+    def fit(self, x=None, *args, **kwargs):
+        """`keras.Model.fit`, without Keras's warning that a `tf.data.Dataset` is not reshuffled.
+
+        kgan's datasets shuffle themselves each epoch; arrays are still shuffled by Keras.
+        """
+        if len(args) < 6:  # `shuffle` is fit()'s seventh positional argument after x.
+            kwargs.setdefault("shuffle", not isinstance(x, tf.data.Dataset))
+        return super().fit(x, *args, **kwargs)
+
+    def _check_real_batch(self, real):
+        shape = tuple(real.shape[1:])
+        compatible = len(shape) == len(self.sample_shape) and all(
+            s is None or e is None or s == e for s, e in zip(shape, self.sample_shape)
+        )
+        if not compatible:
+            raise ValueError(
+                f"Dataset samples must have the shape the generator makes, {self.sample_shape}. "
+                f"Received: samples of shape {shape}"
+            )
+
+    def _noise(self, num_samples, key):
+        """This replica's share of a global batch of latent vectors drawn from `key`."""
+        return random_lib.replica_normal([num_samples, self.latent_dim], key)
+
+    def train_step(self, data):
+        real = tf.cast(_real_samples(data), tf.float32)
+        self._check_real_batch(real)
+        num_replicas = self.distribute_strategy.num_replicas_in_sync
+        step = self.g_optimizer.iterations
+        # Each D update draws noise and penalty randomness, the G update noise.
+        draws = 2 * self.d_steps + 1
+        d_variables = self.discriminator.trainable_variables
+        g_variables = self.generator.trainable_variables
+
+        for i in range(self.d_steps):
+            real_i = real[i :: self.d_steps] if self.d_batch == "split" else real
+            num_fake = tf.shape(real_i)[0]
+            noise_key = random_lib.step_key(self.seed, step, 2 * i, draws)
+            # The fakes are made outside the tape: the discriminator update needs no
+            # gradient through the generator, and the tape need not hold its activations.
+            fake = self.generator(self._noise(num_fake, noise_key), training=True)
+            with tf.GradientTape() as tape:
+                real_logits = self.discriminator(real_i, training=True)
+                fake_logits = self.discriminator(fake, training=True)
+                adversarial_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
+                penalty_key = random_lib.step_key(self.seed, step, 2 * i + 1, draws)
+                penalty = tf.add_n(
+                    [tf.constant(0.0)]
+                    + [p(self.discriminator, real_i, fake, penalty_key) for p in self.d_penalties]
+                )
+                d_loss = adversarial_loss + penalty
+                # Optimizers sum gradients over replicas: dividing each replica's mean
+                # by the replica count gives the mean over the global batch.
+                scaled_d_loss = self.d_optimizer.scale_loss(d_loss / num_replicas)
+            d_gradients = tape.gradient(scaled_d_loss, d_variables)
+            self.d_optimizer.apply_gradients(zip(d_gradients, d_variables))
+            for p in self.d_penalties:
+                p.after_discriminator_update(self.discriminator)
+
+        num_fake = tf.shape(real[0 :: self.d_steps] if self.d_batch == "split" else real)[0]
+        noise_key = random_lib.step_key(self.seed, step, 2 * self.d_steps, draws)
+        z = self._noise(num_fake, noise_key)
+        with tf.GradientTape() as tape:
+            fake = self.generator(z, training=True)
+            g_loss = self.gan_loss.generator_loss(self.discriminator(fake, training=True))
+            scaled_g_loss = self.g_optimizer.scale_loss(g_loss / num_replicas)
+        g_gradients = tape.gradient(scaled_g_loss, g_variables)
+        self.g_optimizer.apply_gradients(zip(g_gradients, g_variables))
+
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.d_real_tracker.update_state(
+            tf.reduce_mean(self._discriminator_output(real_logits))
+        )
+        self.d_fake_tracker.update_state(
+            tf.reduce_mean(self._discriminator_output(fake_logits))
+        )
+        self.penalty_tracker.update_state(penalty)
+        return {m.name: m.result() for m in self.metrics}
+
+    def _discriminator_output(self, logits):
+        to_output = getattr(self.gan_loss, "discriminator_output", None)
+        return to_output(logits) if to_output else tf.cast(logits, tf.float32)
+
+    def test_step(self, data):
+        """Losses on held-out real data, without updates.
+
+        A validation `d_loss` far below the training one shows a discriminator that
+        memorizes its training set.
+        """
+        real = tf.cast(_real_samples(data), tf.float32)
+        self._check_real_batch(real)
+        # Validation noise comes from another seed than training noise.
+        key = random_lib.step_key(self.seed + 1, self.g_optimizer.iterations, 0, 1)
+        fake = self.generator(self._noise(tf.shape(real)[0], key), training=False)
+        real_logits = self.discriminator(real, training=False)
+        fake_logits = self.discriminator(fake, training=False)
+        self.d_loss_tracker.update_state(
+            self.gan_loss.discriminator_loss(real_logits, fake_logits)
+        )
+        self.g_loss_tracker.update_state(self.gan_loss.generator_loss(fake_logits))
+        self.d_real_tracker.update_state(tf.reduce_mean(self._discriminator_output(real_logits)))
+        self.d_fake_tracker.update_state(tf.reduce_mean(self._discriminator_output(fake_logits)))
+        return {m.name: m.result() for m in self.metrics}
+
+    def latent_vectors(self, num_samples, seed):
+        """The latent vectors `generate(num_samples, seed=seed)` uses, as numpy."""
+        return latent_vectors(num_samples, self.latent_dim, seed).numpy()
+
+    def generate(self, num_samples, seed=None, batch_size=256):
+        """Generates samples with the generator in inference mode.
+
+        Args:
+            num_samples: how many samples, >= 1.
+            seed: an integer; the same seed gives the same samples (also from an exported
+                generator's `generate` signature). `None` draws a fresh seed.
+            batch_size: samples per generator call; it does not change the result.
+
+        Returns:
+            A numpy array of shape `(num_samples,) + sample_shape`.
+
+        Example:
+
+        >>> images = gan.generate(64, seed=0)
+        """
+        num_samples = _check_int("num_samples", num_samples, 1)
+        batch_size = _check_int("batch_size", batch_size, 1)
+        if seed is None:
+            seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+        seed = _check_int("seed", seed, 0)
+        z = latent_vectors(num_samples, self.latent_dim, seed)
+        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "generator": keras.saving.serialize_keras_object(self.generator),
+                "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+                "latent_dim": self.latent_dim,
+                "d_steps": self.d_steps,
+                "d_batch": self.d_batch,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
+        config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        return cls(**config)
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return None
+        loss = self.gan_loss
+        if not hasattr(loss, "get_config"):
+            # A user's loss object that cannot describe itself: the loaded model comes
+            # back uncompiled and needs compile() again.
+            return None
+        return {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "loss": keras.saving.serialize_keras_object(loss),
+            "penalty": [keras.saving.serialize_keras_object(p) for p in self.d_penalties],
+            "jit_compile": bool(self.jit_compile),
+            "steps_per_execution": int(self.steps_per_execution),
+        }
+
+    def compile_from_config(self, config):
+        config = dict(config)
+        for name in ("d_optimizer", "g_optimizer", "loss"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        config["penalty"] = [keras.saving.deserialize_keras_object(p) for p in config["penalty"]]
+        self.compile(**config)

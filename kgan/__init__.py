@@ -1,13 +1,26 @@
-"""kgan: generative adversarial networks the Keras way, from `fit()` to serving."""
+"""kgan: generative adversarial networks the Keras way, from `fit()` to serving.
 
+Example:
+
+>>> import kgan
+>>> gan = kgan.GAN(kgan.nets.dcgan_generator(), kgan.nets.dcgan_discriminator())
+>>> gan.compile()
+>>> gan.fit(kgan.datasets.toy_dataset("ring8", batch_size=256), epochs=1)  # any tf.data
+"""
+
+# Importing the modules registers kgan's classes with Keras, so that
+# `keras.saving.load_model` can rebuild a saved GAN after a plain `import kgan`.
+from kgan import callbacks
 from kgan import datasets
+from kgan import export
 from kgan import losses
 from kgan import metrics
 from kgan import nets
 from kgan import penalties
+from kgan import plots
 from kgan import random
 from kgan.gan import GAN
 
 __version__ = "0.1.0"
 
-__all__ = ["GAN", "datasets", "losses", "metrics", "nets", "penalties"]
+__all__ = ["GAN", "callbacks", "datasets", "export", "losses", "metrics", "nets", "penalties", "plots", "random"]

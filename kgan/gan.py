@@ -1,11 +1,10 @@
 """The `GAN` model: two networks trained adversarially through `fit()`."""
 
-import numbers
-
 import keras
 import numpy as np
 import tensorflow as tf
 
+from kgan._validation import check_int as _check_int
 from kgan import losses as losses_lib
 from kgan import penalties as penalties_lib
 from kgan import random as random_lib
@@ -29,14 +28,6 @@ def latent_vectors(num_samples, latent_dim, seed):
         A float32 tensor of shape `(num_samples, latent_dim)`.
     """
     return random_lib.normal([num_samples, latent_dim], seed=tf.constant([seed, 0], tf.int64))
-
-
-def _check_int(name, value, minimum):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
-        )
-    return int(value)
 
 
 def _infer_latent_dim(generator, latent_dim):

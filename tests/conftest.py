@@ -27,3 +27,14 @@ def shared_data():
     if not os.path.isdir(os.path.join(SHARED_DATA, "mnist")):
         pytest.skip(f"needs ../shared/data (MNIST raw files); not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def mirrored_strategy():
+    """One MirroredStrategy over the two logical CPUs for the whole session.
+
+    Two strategies in one process can hand out the same collective instance keys
+    and then abort each other's all-reduces ("Shape mismatch in the collective").
+    """
+    devices = tf.config.list_logical_devices("CPU")
+    return tf.distribute.MirroredStrategy([d.name for d in devices[:2]])

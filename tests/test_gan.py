@@ -271,9 +271,8 @@ def test_xla_step_matches_the_graph_step():
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_mirrored_strategy_step_equals_single_device_step_on_the_global_batch():
-    devices = tf.config.list_logical_devices("CPU")
-    assert len(devices) >= 2, "conftest configures two logical CPUs"
+def test_mirrored_strategy_step_equals_single_device_step_on_the_global_batch(mirrored_strategy):
+    assert mirrored_strategy.num_replicas_in_sync == 2, "conftest configures two logical CPUs"
     data = np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32)
     dataset = tf.data.Dataset.from_tensors(data).repeat(2)
     keras.utils.set_random_seed(1)
@@ -282,8 +281,7 @@ def test_mirrored_strategy_step_equals_single_device_step_on_the_global_batch():
     reference.compile(penalty="gradient_penalty")
     reference_logs = reference.fit(dataset, epochs=1, verbose=0).history
 
-    strategy = tf.distribute.MirroredStrategy([d.name for d in devices[:2]])
-    with strategy.scope():
+    with mirrored_strategy.scope():
         mirrored = kgan.GAN(*mlp_pair())
         mirrored.set_weights(initial)
         mirrored.compile(penalty="gradient_penalty")

@@ -1,0 +1,24 @@
+"""Keras callbacks that watch a GAN train: sample grids, curves, exports, toy metrics.
+
+Order matters when callbacks share the logs: `ToyMonitor` adds its metrics to
+the epoch's logs, so put it before `LossPlot` (and `CSVLogger`,
+`EarlyStopping`); Keras adds its `History` and progress bar after yours.
+"""
+
+from kgan.callbacks.export_generator import ExportGenerator
+from kgan.callbacks.loss_plot import LossPlot
+from kgan.callbacks.sample_grid import SampleGrid, save_image_grid
+from kgan.callbacks.checkpoint import Checkpoint, latest_checkpoint, list_checkpoints, save_atomically
+from kgan.callbacks.toy_monitor import ToyMonitor
+
+__all__ = [
+    "Checkpoint",
+    "ExportGenerator",
+    "LossPlot",
+    "SampleGrid",
+    "ToyMonitor",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "save_atomically",
+    "save_image_grid",
+]

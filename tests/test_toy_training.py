@@ -1,0 +1,23 @@
+"""The quality claim of the core: an MLP GAN trained with fit() covers ring8's modes."""
+
+import numpy as np
+import pytest
+
+from kgan import toy_training
+
+
+def test_mlp_gan_covers_most_ring8_modes_through_fit():
+    # Seed 1 of the benchmark's plain row (benchmarks/toy_modes.py); some seeds of a
+    # plain GAN collapse onto one arc, as the mode-collapse papers report.
+    result = toy_training.train_toy_gan("ring8", steps=4000, seed=1)
+    coverage = result.coverage
+    assert coverage.modes_covered >= 6, str(coverage)
+    assert coverage.high_quality_fraction >= 0.5, str(coverage)
+    assert coverage.reverse_kl < 0.3, str(coverage)
+    assert len(result.history["d_loss"]) == 40
+    assert np.isfinite(result.history["g_loss"]).all()
+
+
+def test_steps_must_be_whole_epochs():
+    with pytest.raises(ValueError, match="Received: steps=150"):
+        toy_training.train_toy_gan("ring8", steps=150)

@@ -21,7 +21,7 @@ SHARED_DATA = os.path.abspath(
 )
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data():
     """The byte-exact MNIST and Fashion-MNIST files beside the project, or a skip."""
     if not os.path.isdir(os.path.join(SHARED_DATA, "mnist")):

@@ -1,0 +1,124 @@
+"""kgan-train: train a GAN from the command line.
+
+With no flags it trains a DCGAN on the MNIST digits shipped inside kgan and writes
+sample grids, loss curves, checkpoints and a SavedModel of the generator under
+`./kgan_run`. Run it again with the same flags after an interruption and it
+continues from the last completed epoch.
+
+    kgan-train
+    kgan-train --dataset=mnist --manual_dir=../shared/data/mnist --epochs=5
+    kgan-train --dataset=ring8 --model=mlp --batch_size=256 --latent_dim=2 --epochs=40
+    kgan-train --flagfile=mnist.flags
+
+Every flag is a field of `kgan.training.TrainConfig`; `kgan.training.train` does the work.
+"""
+
+import dataclasses
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+
+from kgan import training
+
+_HELP = {
+    "model": f"Network family: {', '.join(training.MODELS)}.",
+    "dataset": "mnist_embedded (shipped), ring8/grid25/gaussian_1d (toy), a TFDS name, "
+    "a folder of images, or a .npz/.npy file.",
+    "split": "Dataset split (TFDS names).",
+    "data_dir": "TFDS data directory (where prepared datasets live).",
+    "manual_dir": "Folder of the dataset's original download files, for offline TFDS preparation.",
+    "image_size": "Resize images to this size (0 keeps theirs). DCGAN: 28 or a power of two >= 16.",
+    "loss": "Adversarial loss (kgan.losses).",
+    "penalty": "Discriminator penalty: none, gradient_penalty, r1, weight_clipping.",
+    "label_smoothing": "One-sided label smoothing for logistic losses (0.1: real target 0.9).",
+    "epochs": "Epochs to train in all (a resumed run stops at the same epoch).",
+    "steps_per_epoch": "Steps per epoch (0: one pass over the data).",
+    "batch_size": "Real images per step.",
+    "latent_dim": "Length of the latent vectors.",
+    "base_filters": "DCGAN width: filters of the widest layer are base_filters * 2**(depth-1).",
+    "d_steps": "Discriminator updates per generator update (the paper's k).",
+    "d_batch": "How the k updates use a batch: split (fresh samples each) or reuse.",
+    "g_learning_rate": "Generator Adam learning rate.",
+    "d_learning_rate": "Discriminator Adam learning rate.",
+    "beta_1": "Adam beta_1 of both optimizers.",
+    "beta_2": "Adam beta_2 of both optimizers.",
+    "jit_compile": "Compile the training step with XLA (helps on GPUs, not on small CPUs).",
+    "steps_per_execution": "Training steps per call into the compiled function.",
+    "mixed_precision": f"Keras dtype policy: {', '.join(training.PRECISIONS)}.",
+    "seed": "Seed of weights, data order and training noise.",
+    "workdir": "Where samples, plots, checkpoints and (by default) exports go.",
+    "export_dir": "Base folder of SavedModel exports (default: <workdir>/export).",
+    "model_name": "Model name in the export path <export_dir>/<model_name>/<version>/.",
+    "sample_every": "Write a sample grid every this many epochs.",
+    "num_samples": "Images in each sample grid.",
+    "resume": "Continue from the last checkpoint in the workdir, if any.",
+    "deterministic": "Make TensorFlow ops deterministic (bit-exact reruns, a little slower).",
+    "verbose": "Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.",
+}
+
+_DEFINE = {bool: flags.DEFINE_boolean, int: flags.DEFINE_integer,
+           float: flags.DEFINE_float, str: flags.DEFINE_string}
+
+for _field in dataclasses.fields(training.TrainConfig):
+    _DEFINE[type(_field.default)](_field.name, _field.default, _HELP[_field.name])
+
+FLAGS = flags.FLAGS
+_PROGRAM = "kgan-train"
+
+
+def _fail(message):
+    print(f"{_PROGRAM}: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def parse_flags(argv):
+    """Parses flags; a bad flag is one line on stderr and exit status 2, no traceback."""
+    try:
+        return FLAGS(argv)
+    except flags.Error as error:
+        _fail(str(error).splitlines()[0])
+
+
+def config_from_flags():
+    """A `TrainConfig` holding the parsed flags' values."""
+    return training.TrainConfig(
+        **{f.name: FLAGS[f.name].value for f in dataclasses.fields(training.TrainConfig)}
+    )
+
+
+def main(argv):
+    # TensorFlow's SavedModel writer logs every asset at INFO through absl.
+    logging.set_verbosity(logging.WARNING)
+    if len(argv) > 1:
+        _fail(f"unexpected arguments (flags are --name=value). Received: {' '.join(argv[1:])}")
+    config = config_from_flags()
+    try:
+        result = training.train(config)
+    except ValueError as error:
+        _fail(str(error).splitlines()[0])
+    if result.initial_epoch >= config.epochs and not result.history:
+        print(f"Already trained for {config.epochs} epochs in {config.workdir}; nothing to do.")
+    elif result.initial_epoch:
+        print(f"Resumed at epoch {result.initial_epoch + 1} from {config.checkpoint_dir}.")
+    labels = {
+        "samples": "Latest samples",
+        "evolution": "Samples over training",
+        "losses": "Loss curves",
+        "history": "History (CSV)",
+        "checkpoint": "Checkpoint",
+        "export": "SavedModel for TF Serving",
+    }
+    for key, label in labels.items():
+        if result.paths.get(key):
+            print(f"{label + ':':27s}{result.paths[key]}")
+
+
+def run():
+    """The `kgan-train` console script."""
+    app.run(main, flags_parser=parse_flags)
+
+
+if __name__ == "__main__":
+    run()

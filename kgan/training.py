@@ -1,0 +1,386 @@
+"""The training job behind `kgan-train`: a config, its checks, and `train(config)`."""
+
+import dataclasses
+import os
+
+from kgan.datasets import toy as toy_lib
+
+MODELS = ("mlp", "dcgan")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+EMBEDDED_DATASET = "mnist_embedded"
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+class ConfigError(ValueError):
+    """A training setting that cannot work; the message names the setting."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything `train` needs; each field is a `kgan-train` flag of the same name.
+
+    Example:
+
+    >>> config = TrainConfig(dataset="ring8", model="mlp", epochs=20, workdir="runs/ring8")
+    >>> result = train(config)
+    """
+
+    model: str = "dcgan"
+    dataset: str = EMBEDDED_DATASET
+    split: str = "train"
+    data_dir: str = ""
+    manual_dir: str = ""
+    image_size: int = 0
+    loss: str = "non_saturating"
+    penalty: str = "none"
+    label_smoothing: float = 0.0
+    epochs: int = 15
+    steps_per_epoch: int = 0
+    batch_size: int = 64
+    latent_dim: int = 100
+    base_filters: int = 32
+    d_steps: int = 1
+    d_batch: str = "split"
+    g_learning_rate: float = 2e-4
+    d_learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    beta_2: float = 0.999
+    jit_compile: bool = False
+    steps_per_execution: int = 1
+    mixed_precision: str = "float32"
+    seed: int = 0
+    workdir: str = "kgan_run"
+    export_dir: str = ""
+    model_name: str = "generator"
+    sample_every: int = 1
+    num_samples: int = 64
+    resume: bool = True
+    deterministic: bool = False
+    verbose: int = 1
+
+    @property
+    def is_toy(self):
+        return self.dataset in toy_lib.TOY_NAMES
+
+    @property
+    def checkpoint_dir(self):
+        return os.path.join(self.workdir, "checkpoints")
+
+    @property
+    def resolved_export_dir(self):
+        return self.export_dir or os.path.join(self.workdir, "export")
+
+    def validate(self):
+        """Raises `ConfigError` naming the first setting that cannot work."""
+        _check_choice("model", self.model, MODELS)
+        _check_choice("mixed_precision", self.mixed_precision, PRECISIONS)
+        from kgan import gan as gan_lib
+        from kgan import losses
+        from kgan import penalties
+
+        _check_choice("loss", self.loss, tuple(losses.LOSSES))
+        _check_choice("penalty", self.penalty, ("none",) + tuple(penalties.PENALTIES))
+        _check_choice("d_batch", self.d_batch, gan_lib.D_BATCH_MODES)
+        for name in ("epochs", "batch_size", "latent_dim", "base_filters", "d_steps",
+                     "steps_per_execution", "sample_every", "num_samples"):
+            _check_int(name, getattr(self, name), 1)
+        for name in ("steps_per_epoch", "image_size", "seed"):
+            _check_int(name, getattr(self, name), 0)
+        for name in ("g_learning_rate", "d_learning_rate"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"--{name} must be positive. Received: --{name}={getattr(self, name)}")
+        for name in ("beta_1", "beta_2", "label_smoothing"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"--{name} must be in [0, 1). Received: --{name}={getattr(self, name)}")
+        if not self.workdir:
+            raise ConfigError("--workdir must name a folder. Received: --workdir=''")
+        if not self.model_name or os.sep in self.model_name:
+            raise ConfigError(
+                f"--model_name must be a plain folder name. Received: --model_name={self.model_name!r}"
+            )
+        if self.manual_dir and not os.path.isdir(self.manual_dir):
+            raise ConfigError(f"--manual_dir must be an existing folder. Received: --manual_dir={self.manual_dir}")
+        if self.is_toy:
+            if self.model != "mlp":
+                raise ConfigError(
+                    f"--dataset={self.dataset} is a toy distribution, which only --model=mlp "
+                    f"can learn. Received: --model={self.model}"
+                )
+            if self.image_size:
+                raise ConfigError(
+                    f"--image_size applies to image datasets. Received: --image_size={self.image_size} "
+                    f"with --dataset={self.dataset}"
+                )
+        else:
+            _check_image_source(self.dataset)
+            if self.model == "dcgan" and self.image_size:
+                from kgan import nets
+
+                try:
+                    nets.dcgan_generator(latent_dim=1, image_size=self.image_size, base_filters=1)
+                except ValueError:
+                    raise ConfigError(
+                        "--image_size must be 28 or a power of two >= 16 for --model=dcgan. "
+                        f"Received: --image_size={self.image_size}"
+                    ) from None
+
+
+def _check_choice(name, value, allowed):
+    if value not in allowed:
+        raise ConfigError(f"--{name} must be one of {', '.join(allowed)}. Received: --{name}={value}")
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"--{name} must be an integer >= {minimum}. Received: --{name}={value}")
+
+
+def _looks_like_path(dataset):
+    return os.sep in dataset or dataset.startswith(".") or dataset.endswith((".npz", ".npy"))
+
+
+def _check_image_source(dataset):
+    if dataset == EMBEDDED_DATASET:
+        return
+    if os.path.isdir(dataset):
+        for _, _, files in os.walk(dataset):
+            if any(f.lower().endswith(_IMAGE_SUFFIXES) for f in files):
+                return
+        raise ConfigError(
+            f"--dataset folder holds no PNG or JPEG images. Received: --dataset={dataset}"
+        )
+    if _looks_like_path(dataset) or os.path.exists(dataset):
+        if not os.path.isfile(dataset):
+            raise ConfigError(f"--dataset path does not exist. Received: --dataset={dataset}")
+        if not dataset.endswith((".npz", ".npy")):
+            raise ConfigError(
+                "--dataset file must be a .npz or .npy array file (or a folder of images). "
+                f"Received: --dataset={dataset}"
+            )
+        return
+    # Anything else is a TFDS name; tfds itself says whether it knows it.
+    name = dataset.split(":")[0].split("/")[0]
+    if not name.replace("_", "").isalnum() or name.lower() != name:
+        raise ConfigError(
+            f"--dataset must be {EMBEDDED_DATASET}, a toy distribution ({', '.join(toy_lib.TOY_NAMES)}), "
+            f"a TFDS name, a folder of images, or a .npz/.npy file. Received: --dataset={dataset}"
+        )
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What `train` produced and where it put it.
+
+    Attributes:
+        gan: the trained `kgan.GAN`.
+        history: epoch logs of this run (`History.history`); empty when the run was
+            already complete.
+        initial_epoch: the epoch the run started from (> 0 after a resume).
+        paths: a dict of what was written: `samples` (latest grid or plot),
+            `evolution`, `losses`, `history`, `checkpoint`, `export`.
+    """
+
+    gan: object
+    history: dict
+    initial_epoch: int
+    paths: dict
+
+
+def _set_precision(policy):
+    import keras
+
+    keras.mixed_precision.set_global_policy(policy)
+
+
+def _optimizer(config, learning_rate):
+    import keras
+
+    optimizer = keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+    if config.mixed_precision == "mixed_float16":
+        # float16 gradients underflow without loss scaling; GAN.train_step calls
+        # optimizer.scale_loss, which this wrapper implements.
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def _networks(config, sample_shape):
+    from kgan import nets
+
+    if config.model == "dcgan":
+        height, width, channels = sample_shape
+        generator = nets.dcgan_generator(
+            latent_dim=config.latent_dim, image_size=height, channels=channels,
+            base_filters=config.base_filters,
+        )
+        discriminator = nets.dcgan_discriminator(
+            image_size=height, channels=channels, base_filters=config.base_filters
+        )
+        return generator, discriminator
+    if len(sample_shape) == 1:
+        from kgan import toy_training
+
+        return toy_training.toy_networks(config.dataset, config.latent_dim)
+    generator = nets.mlp_generator(latent_dim=config.latent_dim, output_shape=sample_shape)
+    discriminator = nets.mlp_discriminator(input_shape=sample_shape)
+    return generator, discriminator
+
+
+def _data(config, initial_epoch):
+    """The training dataset, its steps per epoch and the sample shape."""
+    if config.is_toy:
+        samples_per_epoch = toy_lib.DEFAULT_BATCHES_PER_EPOCH * config.batch_size
+        # Toy data is a fixed sample set; its order is not keyed on the epoch, so a
+        # resumed toy run is statistically, not bitwise, the same as an uninterrupted one.
+        dataset = toy_lib.toy_dataset(
+            config.dataset, config.batch_size, num_samples=samples_per_epoch,
+            seed=config.seed + initial_epoch, repeat=True,
+        )
+        steps = config.steps_per_epoch or toy_lib.DEFAULT_BATCHES_PER_EPOCH
+        return dataset, steps, (toy_lib.get(config.dataset).dim,)
+    from kgan.datasets import images
+
+    data = images.load_images(
+        config.dataset, split=config.split, data_dir=config.data_dir or None,
+        manual_dir=config.manual_dir or None,
+        image_size=config.image_size or None,
+    )
+    height, width, channels = data.image_shape
+    if config.model == "dcgan" and height != width:
+        raise ConfigError(
+            f"--model=dcgan makes square images; {images.describe(data)}. Pass --image_size. "
+            f"Received: --image_size={config.image_size}"
+        )
+    if config.model == "dcgan" and not config.image_size:
+        from kgan import nets
+
+        try:
+            nets.dcgan_generator(latent_dim=1, image_size=height, base_filters=1)
+        except ValueError:
+            raise ConfigError(
+                f"--model=dcgan cannot make {height}x{width} images (28 or a power of two "
+                f">= 16). Pass --image_size. Received: --image_size=0"
+            ) from None
+    dataset = images.image_dataset(
+        data, config.batch_size, seed=config.seed, initial_epoch=initial_epoch
+    )
+    steps = config.steps_per_epoch or images.steps_per_epoch(data, config.batch_size)
+    return dataset, steps, data.image_shape
+
+
+def _callbacks(config):
+    from kgan import callbacks
+
+    monitors = []
+    if config.is_toy:
+        monitors.append(
+            callbacks.ToyMonitor(os.path.join(config.workdir, "samples"), config.dataset,
+                                 every=config.sample_every, seed=config.seed)
+        )
+    else:
+        monitors.append(
+            callbacks.SampleGrid(os.path.join(config.workdir, "samples"),
+                                 num_samples=config.num_samples, every=config.sample_every,
+                                 seed=config.seed)
+        )
+    monitors += [
+        callbacks.LossPlot(config.workdir),
+        callbacks.Checkpoint(config.checkpoint_dir),
+        callbacks.ExportGenerator(config.resolved_export_dir, model_name=config.model_name),
+    ]
+    return monitors
+
+
+def train(config):
+    """Trains a GAN as `kgan-train` does, resuming from the workdir's last checkpoint.
+
+    Writes to `config.workdir`: `samples/` (grids or toy plots per epoch and
+    `evolution.png`), `losses.png` and `history.csv`, `checkpoints/epoch_<n>.keras`,
+    and the generator's SavedModel to `<export_dir>/<model_name>/<version>/`.
+    Started again with the same config after a crash, it continues from the last
+    completed epoch and ends with the weights of an uninterrupted run.
+
+    Args:
+        config: a `TrainConfig`.
+
+    Returns:
+        A `TrainResult`.
+
+    Example:
+
+    >>> result = train(TrainConfig(epochs=2, workdir="/tmp/kgan_mnist"))
+    >>> result.paths["export"]
+    '/tmp/kgan_mnist/export/generator/1'
+    """
+    config.validate()
+    import keras
+    import tensorflow as tf
+
+    from kgan import gan as gan_lib
+    from kgan.callbacks import checkpoint
+
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    keras.utils.set_random_seed(config.seed)
+    _set_precision(config.mixed_precision)
+
+    initial_epoch, checkpoint_path = (0, None)
+    if config.resume:
+        initial_epoch, checkpoint_path = checkpoint.latest_checkpoint(config.checkpoint_dir)
+    dataset, steps, sample_shape = _data(config, initial_epoch)
+    if checkpoint_path:
+        gan = keras.saving.load_model(checkpoint_path)
+        if tuple(gan.sample_shape) != tuple(sample_shape):
+            raise ConfigError(
+                f"The checkpoint in {config.checkpoint_dir} makes samples of shape "
+                f"{gan.sample_shape}, the data has {sample_shape}: use another --workdir "
+                f"or --noresume. Received: --dataset={config.dataset}"
+            )
+    else:
+        generator, discriminator = _networks(config, sample_shape)
+        gan = gan_lib.GAN(generator, discriminator, d_steps=config.d_steps,
+                          d_batch=config.d_batch, seed=config.seed)
+        from kgan import losses
+
+        loss = losses.get(config.loss)
+        if config.label_smoothing:
+            loss = type(loss)(label_smoothing=config.label_smoothing)
+        gan.compile(
+            d_optimizer=_optimizer(config, config.d_learning_rate),
+            g_optimizer=_optimizer(config, config.g_learning_rate),
+            loss=loss,
+            penalty=None if config.penalty == "none" else config.penalty,
+            jit_compile=config.jit_compile,
+            steps_per_execution=config.steps_per_execution,
+        )
+    monitors = _callbacks(config)
+    history = {}
+    if initial_epoch < config.epochs:
+        history = gan.fit(
+            dataset, epochs=config.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
+            callbacks=monitors, verbose=config.verbose,
+        ).history
+    return TrainResult(gan, history, initial_epoch, _written_paths(config, monitors))
+
+
+def _written_paths(config, monitors):
+    from kgan import export
+
+    paths = {"losses": None, "history": None, "samples": None, "evolution": None}
+    for monitor in monitors:
+        grids = [p for p in getattr(monitor, "paths", []) if not p.endswith("evolution.png")]
+        if grids:
+            paths["samples"] = grids[-1]
+    evolution = os.path.join(config.workdir, "samples", "evolution.png")
+    paths["evolution"] = evolution if os.path.exists(evolution) else None
+    for key, name in (("losses", "losses.png"), ("history", "history.csv")):
+        path = os.path.join(config.workdir, name)
+        paths[key] = path if os.path.exists(path) else None
+    from kgan.callbacks import checkpoint
+
+    paths["checkpoint"] = checkpoint.latest_checkpoint(config.checkpoint_dir)[1]
+    version = export.latest_version(config.resolved_export_dir, config.model_name)
+    paths["export"] = (
+        None if version is None
+        else os.path.join(config.resolved_export_dir, config.model_name, str(version))
+    )
+    return paths

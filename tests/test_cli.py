@@ -1,0 +1,126 @@
+"""kgan-train as a user runs it: bad flags, a short run, and an exact resume after SIGKILL."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+import kgan  # noqa: F401  (registers kgan's classes for load_model)
+from kgan import training
+
+# A small but real image job: the shipped digits, a narrow DCGAN, short epochs.
+SMALL_RUN = [
+    "--batch_size=32",
+    "--steps_per_epoch=12",
+    "--base_filters=8",
+    "--latent_dim=16",
+    "--num_samples=16",
+    "--sample_every=100",
+    "--verbose=0",
+]
+
+
+def kgan_train(*flags, timeout=300, **popen):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run(
+        [sys.executable, "-m", "kgan.train", *flags], capture_output=True, text=True,
+        timeout=timeout, env=env, **popen,
+    )
+
+
+def error_line(result):
+    lines = [line for line in result.stderr.splitlines() if line.startswith("kgan-train: error:")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad")
+    (root / "empty").mkdir()
+    (root / "empty" / "notes.txt").write_text("no images here")
+    (root / "truncated.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    return root
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--model=gan"], "--model must be one of mlp, dcgan. Received: --model=gan"),
+        (["--loss=wgan"], "Received: --loss=wgan"),
+        (["--epochs=0"], "--epochs must be an integer >= 1. Received: --epochs=0"),
+        (["--batch_size=-3"], "Received: --batch_size=-3"),
+        (["--image_size=30"], "Received: --image_size=30"),
+        (["--dataset=ring8"], "only --model=mlp can learn. Received: --model=dcgan"),
+        (["--dataset=/no/such/folder"], "does not exist. Received: --dataset=/no/such/folder"),
+        (["--dataset={empty}"], "holds no PNG or JPEG images. Received: --dataset="),
+        (["--dataset={truncated}"], "truncated.npz"),
+        (["--epochs=many"], "--epochs"),
+        (["--no_such_flag=1"], "no_such_flag"),
+    ],
+)
+def test_bad_flags_give_one_line_and_status_2(flags, expected, bad_files, tmp_path):
+    flags = [f.format(empty=bad_files / "empty", truncated=bad_files / "truncated.npz") for f in flags]
+    result = kgan_train(*flags, f"--workdir={tmp_path}", timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert expected in error_line(result)
+    assert "Traceback" not in result.stderr
+
+
+def test_a_short_image_run_writes_grids_plots_checkpoint_and_export(tmp_path):
+    config = training.TrainConfig(
+        epochs=2, batch_size=32, steps_per_epoch=5, base_filters=8, latent_dim=16,
+        num_samples=16, workdir=str(tmp_path / "run"), verbose=0,
+    )
+    result = training.train(config)
+    paths = result.paths
+    for key in ("samples", "evolution", "losses", "history", "checkpoint", "export"):
+        assert paths[key] and os.path.exists(paths[key]), key
+    assert paths["samples"].endswith("samples_epoch_0002.png")
+    assert paths["export"].endswith(os.path.join("export", "generator", "1"))
+    assert len(open(paths["history"]).read().splitlines()) == 3  # header + 2 epochs
+
+    # The same command again: nothing left to train, nothing lost.
+    again = training.train(config)
+    assert again.initial_epoch == 2 and again.history == {}
+
+
+def final_weights(workdir, epoch):
+    gan = keras.saving.load_model(os.path.join(workdir, "checkpoints", f"epoch_{epoch:05d}.keras"))
+    return gan.get_weights() + [v.numpy() for v in gan.d_optimizer.variables + gan.g_optimizer.variables]
+
+
+def test_a_run_killed_with_sigkill_resumes_to_the_uninterrupted_weights(tmp_path):
+    epochs = 6
+    flags = [*SMALL_RUN, f"--epochs={epochs}", "--deterministic"]
+    reference = tmp_path / "reference"
+    done = kgan_train(*flags, f"--workdir={reference}")
+    assert done.returncode == 0, done.stderr
+
+    interrupted = tmp_path / "interrupted"
+    checkpoints = interrupted / "checkpoints"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kgan.train", *flags, f"--workdir={interrupted}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    deadline = time.time() + 240
+    while not (checkpoints / "epoch_00002.keras").exists():
+        assert process.poll() is None and time.time() < deadline, "run ended before epoch 2"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (checkpoints / f"epoch_{epochs:05d}.keras").exists(), "killed too late to test resume"
+
+    resumed = kgan_train(*flags, f"--workdir={interrupted}")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resumed at epoch" in resumed.stdout
+    for a, b in zip(final_weights(reference, epochs), final_weights(interrupted, epochs)):
+        np.testing.assert_array_equal(a, b)
+    history = (interrupted / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history[1:]] == [str(e) for e in range(1, epochs + 1)]

@@ -260,10 +260,14 @@ def _data(config, initial_epoch):
                 f"--model=dcgan cannot make {height}x{width} images (28 or a power of two "
                 f">= 16). Pass --image_size. Received: --image_size=0"
             ) from None
+    steps_per_pass = images.steps_per_epoch(data, config.batch_size)
+    steps = config.steps_per_epoch or steps_per_pass
+    # Keras epochs of --steps_per_epoch steps need not be passes over the data: a
+    # resumed run starts at the pass and batch where the interrupted one stopped.
+    passes_done, batches_into_pass = divmod(initial_epoch * steps, steps_per_pass)
     dataset = images.image_dataset(
-        data, config.batch_size, seed=config.seed, initial_epoch=initial_epoch
-    )
-    steps = config.steps_per_epoch or images.steps_per_epoch(data, config.batch_size)
+        data, config.batch_size, seed=config.seed, initial_epoch=passes_done
+    ).skip(batches_into_pass)
     return dataset, steps, data.image_shape
 
 

@@ -186,12 +186,6 @@ class TrainResult:
     paths: dict
 
 
-def _set_precision(policy):
-    import keras
-
-    keras.mixed_precision.set_global_policy(policy)
-
-
 def _optimizer(config, learning_rate):
     import keras
 
@@ -319,43 +313,24 @@ def train(config):
     import keras
     import tensorflow as tf
 
-    from kgan import gan as gan_lib
     from kgan.callbacks import checkpoint
 
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
-    _set_precision(config.mixed_precision)
 
     initial_epoch, checkpoint_path = (0, None)
     if config.resume:
         initial_epoch, checkpoint_path = checkpoint.latest_checkpoint(config.checkpoint_dir)
     dataset, steps, sample_shape = _data(config, initial_epoch)
-    if checkpoint_path:
-        gan = keras.saving.load_model(checkpoint_path)
-        if tuple(gan.sample_shape) != tuple(sample_shape):
-            raise ConfigError(
-                f"The checkpoint in {config.checkpoint_dir} makes samples of shape "
-                f"{gan.sample_shape}, the data has {sample_shape}: use another --workdir "
-                f"or --noresume. Received: --dataset={config.dataset}"
-            )
-    else:
-        generator, discriminator = _networks(config, sample_shape)
-        gan = gan_lib.GAN(generator, discriminator, d_steps=config.d_steps,
-                          d_batch=config.d_batch, seed=config.seed)
-        from kgan import losses
-
-        loss = losses.get(config.loss)
-        if config.label_smoothing:
-            loss = type(loss)(label_smoothing=config.label_smoothing)
-        gan.compile(
-            d_optimizer=_optimizer(config, config.d_learning_rate),
-            g_optimizer=_optimizer(config, config.g_learning_rate),
-            loss=loss,
-            penalty=None if config.penalty == "none" else config.penalty,
-            jit_compile=config.jit_compile,
-            steps_per_execution=config.steps_per_execution,
-        )
+    # The dtype policy is global in Keras; it only matters while layers are built, so
+    # the caller's policy comes back afterwards.
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(config.mixed_precision)
+    try:
+        gan = _load_or_build(config, checkpoint_path, sample_shape)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
     monitors = _callbacks(config)
     history = {}
     if initial_epoch < config.epochs:
@@ -364,6 +339,38 @@ def train(config):
             callbacks=monitors, verbose=config.verbose,
         ).history
     return TrainResult(gan, history, initial_epoch, _written_paths(config, monitors))
+
+
+def _load_or_build(config, checkpoint_path, sample_shape):
+    import keras
+
+    from kgan import gan as gan_lib
+    from kgan import losses
+
+    if checkpoint_path:
+        gan = keras.saving.load_model(checkpoint_path)
+        if tuple(gan.sample_shape) != tuple(sample_shape):
+            raise ConfigError(
+                f"The checkpoint in {config.checkpoint_dir} makes samples of shape "
+                f"{gan.sample_shape}, the data has {sample_shape}: use another --workdir "
+                f"or --noresume. Received: --dataset={config.dataset}"
+            )
+        return gan
+    generator, discriminator = _networks(config, sample_shape)
+    gan = gan_lib.GAN(generator, discriminator, d_steps=config.d_steps,
+                      d_batch=config.d_batch, seed=config.seed)
+    loss = losses.get(config.loss)
+    if config.label_smoothing:
+        loss = type(loss)(label_smoothing=config.label_smoothing)
+    gan.compile(
+        d_optimizer=_optimizer(config, config.d_learning_rate),
+        g_optimizer=_optimizer(config, config.g_learning_rate),
+        loss=loss,
+        penalty=None if config.penalty == "none" else config.penalty,
+        jit_compile=config.jit_compile,
+        steps_per_execution=config.steps_per_execution,
+    )
+    return gan
 
 
 def _written_paths(config, monitors):

@@ -124,3 +124,24 @@ def test_a_run_killed_with_sigkill_resumes_to_the_uninterrupted_weights(tmp_path
         np.testing.assert_array_equal(a, b)
     history = (interrupted / "history.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in history[1:]] == [str(e) for e in range(1, epochs + 1)]
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_runs_train_and_leave_the_global_policy_alone(policy, tmp_path):
+    config = training.TrainConfig(
+        epochs=1, batch_size=16, steps_per_epoch=3, base_filters=8, latent_dim=8, num_samples=4,
+        mixed_precision=policy, workdir=str(tmp_path), verbose=0,
+    )
+    result = training.train(config)
+    assert keras.mixed_precision.global_policy().name == "float32"
+    assert result.gan.generator.layers[1].dtype_policy.name == policy
+    assert result.gan.generate(2, seed=0).dtype == np.float32
+    assert np.isfinite(result.history["d_loss"]).all() and np.isfinite(result.history["g_loss"]).all()
+
+
+def test_flagfile_is_read(tmp_path):
+    flagfile = tmp_path / "run.flags"
+    flagfile.write_text("--epochs=0\n--model=dcgan\n")
+    result = kgan_train(f"--flagfile={flagfile}", timeout=120)
+    assert result.returncode == 2
+    assert "Received: --epochs=0" in error_line(result)

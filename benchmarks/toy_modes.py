@@ -38,11 +38,28 @@ CONFIGS = {
     "wgan_gp": {"loss": "wasserstein", "penalty": "gradient_penalty", "d_steps": 5},
 }
 
-# PacGAN (Lin et al. 2018), Table 2 (10 trials): modes, high-quality %, reverse KL.
+# Modes, high-quality %, reverse KL (None: not reported). PacGAN (Lin et al. 2018), 10
+# trials; VEEGAN (Srivastava et al. 2017), modes only here.
 PUBLISHED = {
-    "ring8": [("GAN (PacGAN paper)", 6.3, 98.2, 0.45), ("PacGAN4 (PacGAN paper)", 7.8, 95.9, 0.07)],
-    "grid25": [("GAN (PacGAN paper)", 17.3, 94.8, 0.70), ("PacGAN4 (PacGAN paper)", 24.8, 93.6, 0.04)],
+    "ring8": [
+        ("GAN (PacGAN paper)", 6.3, 98.2, 0.45),
+        ("PacGAN4 (PacGAN paper)", 7.8, 95.9, 0.07),
+        ("GAN (VEEGAN paper)", 1.0, None, None),
+        ("Unrolled GAN (VEEGAN paper)", 7.6, None, None),
+        ("VEEGAN (VEEGAN paper)", 8.0, None, None),
+    ],
+    "grid25": [
+        ("GAN (PacGAN paper)", 17.3, 94.8, 0.70),
+        ("PacGAN4 (PacGAN paper)", 24.8, 93.6, 0.04),
+        ("GAN (VEEGAN paper)", 3.3, None, None),
+        ("Unrolled GAN (VEEGAN paper)", 23.6, None, None),
+        ("VEEGAN (VEEGAN paper)", 24.6, None, None),
+    ],
 }
+
+
+def _number(value, digits):
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 def _spread(values):
@@ -90,17 +107,19 @@ def run_row(distribution, config_name, seeds, steps, plot_dir):
 def format_table(distribution, rows, reference):
     lines = [
         f"\n{distribution}  ({_SEEDS.value} seeds x {_STEPS.value} steps, 2,500 samples each)",
-        f"{'run':28s} {'modes':>12s} {'vs plain':>9s} {'high-q %':>9s} {'rev. KL':>8s} {'seconds':>8s}",
+        f"{'run':30s} {'modes':>12s} {'vs plain':>9s} {'high-q %':>9s} {'rev. KL':>13s} {'seconds':>8s}",
     ]
     for name, row in rows.items():
         kl = f"{row['reverse_kl']:.2f}" + (f" ({row['collapsed']} inf)" if row["collapsed"] else "")
         ratio = row["modes"] / reference["modes"] if reference and reference["modes"] else float("nan")
         lines.append(
-            f"{'kgan ' + name:28s} {row['modes']:6.1f} ± {row['modes_spread']:3.1f} {ratio:8.2f}x "
-            f"{row['quality']:9.1f} {kl:>8s} {row['seconds']:8.1f}"
+            f"{'kgan ' + name:30s} {row['modes']:6.1f} ± {row['modes_spread']:3.1f} {ratio:8.2f}x "
+            f"{row['quality']:9.1f} {kl:>13s} {row['seconds']:8.1f}"
         )
     for name, modes, quality, kl in PUBLISHED[distribution]:
-        lines.append(f"{name:28s} {modes:6.1f}       {'':>9s} {quality:9.1f} {kl:8.2f} {'':>8s}")
+        lines.append(
+            f"{name:30s} {modes:6.1f}       {'':>9s} {_number(quality, 1):>9s} {_number(kl, 2):>13s}"
+        )
     return "\n".join(lines)
 
 

@@ -1,5 +1,6 @@
 """Argument checks shared by kgan's public functions, with keras-hub style messages."""
 
+import math
 import numbers
 
 
@@ -11,3 +12,41 @@ def check_int(name, value, minimum):
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
     return int(value)
+
+
+def check_range(name, value):
+    """Returns `(low, high)` as two floats, or raises a ValueError naming `value`.
+
+    Both must be finite real numbers with `low < high`: pixel ranges such as (-1, 1).
+    """
+    try:
+        values = tuple(value)
+    except TypeError:
+        values = ()
+    valid = (
+        len(values) == 2
+        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+        and all(math.isfinite(v) for v in values)
+        and values[0] < values[1]
+    )
+    if not valid:
+        raise ValueError(
+            f"`{name}` must be a pair of finite numbers (low, high) with low < high. "
+            f"Received: {name}={value!r}"
+        )
+    return float(values[0]), float(values[1])
+
+
+class SimpleConfig:
+    """`get_config`, `from_config` and a readable repr for objects whose config is their init args."""
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"

@@ -18,7 +18,6 @@ The exported signatures are:
 The generator always runs in inference mode (`training=False`).
 """
 
-import math
 import numbers
 import os
 import re
@@ -29,6 +28,7 @@ import keras
 import tensorflow as tf
 
 from kgan._validation import check_int as _check_int
+from kgan._validation import check_range
 
 __all__ = ["export_generator", "latest_version", "list_versions"]
 
@@ -189,22 +189,7 @@ def _to_uint8(images, output_range):
 
 def check_output_range(output_range):
     """`(low, high)` as two floats, checked finite with `low < high`."""
-    try:
-        values = tuple(output_range)
-    except TypeError:
-        values = ()
-    valid = (
-        len(values) == 2
-        and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
-        and all(math.isfinite(v) for v in values)
-        and values[0] < values[1]
-    )
-    if not valid:
-        raise ValueError(
-            "`output_range` must be a pair of finite numbers (low, high) with "
-            f"low < high. Received: output_range={output_range!r}"
-        )
-    return float(values[0]), float(values[1])
+    return check_range("output_range", output_range)
 
 
 def _generator_and_latent_dim(gan):

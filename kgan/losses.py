@@ -21,6 +21,8 @@ import abc
 import keras
 import tensorflow as tf
 
+from kgan._validation import SimpleConfig
+
 
 def _as_float32(logits):
     # Losses are reduced in float32 even when the networks run in mixed precision,
@@ -41,7 +43,7 @@ def _logistic_discriminator_loss(real_logits, fake_logits, label_smoothing):
     return tf.reduce_mean(real_term) + tf.reduce_mean(fake_term)
 
 
-class GANLoss(abc.ABC):
+class GANLoss(SimpleConfig, abc.ABC):
     """Base class of kgan's adversarial losses.
 
     Subclasses implement `discriminator_loss` and `generator_loss`; both return the
@@ -63,17 +65,6 @@ class GANLoss(abc.ABC):
         """Maps raw discriminator outputs to the values people watch."""
         logits = _as_float32(logits)
         return tf.sigmoid(logits) if self.probabilistic else logits
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
     def __eq__(self, other):
         return type(self) is type(other) and self.get_config() == other.get_config()

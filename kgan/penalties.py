@@ -15,13 +15,14 @@ import keras
 import tensorflow as tf
 
 from kgan import random as random_lib
+from kgan._validation import SimpleConfig
 
 # Added under the square root of a squared norm: the gradient of sqrt at 0 is infinite,
 # which turned WGAN-GP's gradients into NaN in keras-io (keras-team/keras-io#624).
 _NORM_EPSILON = 1e-12
 
 
-class Penalty:
+class Penalty(SimpleConfig):
     """Base class of discriminator regularizers.
 
     Subclasses override `__call__` (a loss term) and/or `after_discriminator_update`
@@ -47,16 +48,6 @@ class Penalty:
     def after_discriminator_update(self, discriminator):
         """Runs after every discriminator update."""
 
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 def _check_positive(name, value):

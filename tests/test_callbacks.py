@@ -10,26 +10,18 @@ import matplotlib.image
 import numpy as np
 import pytest
 import tensorflow as tf
+import tiny_models
 
 import kgan
-from kgan import callbacks
-from kgan import export
+from kgan import callbacks, export
 from kgan.callbacks.sample_grid import _first_middle_last
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-LATENT_DIM = 8
 
 
 def image_gan(learning_rate=2e-3):
-    """A tiny GAN of 28x28x1 images in [-1, 1]."""
-    z = keras.Input((LATENT_DIM,))
-    h = keras.layers.Reshape((7, 7, 4))(keras.layers.Dense(7 * 7 * 4)(z))
-    images = keras.layers.Conv2DTranspose(1, 4, strides=4, padding="same", activation="tanh")(h)
-    generator = keras.Model(z, images)
-    x = keras.Input((28, 28, 1))
-    h = keras.layers.Flatten()(keras.layers.Conv2D(4, 4, strides=2)(x))
-    discriminator = keras.Model(x, keras.layers.Dense(1)(h))
-    gan = kgan.GAN(generator, discriminator)
+    """A tiny compiled GAN of 28x28x1 images in [-1, 1]."""
+    gan = tiny_models.image_gan()
     gan.compile(
         d_optimizer=keras.optimizers.Adam(learning_rate),
         g_optimizer=keras.optimizers.Adam(learning_rate),

@@ -7,23 +7,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tiny_models import LATENT_DIM, image_gan
 
 import kgan
 from kgan import export
-
-LATENT_DIM = 8
-
-
-def image_gan():
-    """A tiny GAN of 28x28x1 images in [-1, 1]."""
-    z = keras.Input((LATENT_DIM,))
-    h = keras.layers.Reshape((7, 7, 4))(keras.layers.Dense(7 * 7 * 4)(z))
-    images = keras.layers.Conv2DTranspose(1, 4, strides=4, padding="same", activation="tanh")(h)
-    generator = keras.Model(z, images)
-    x = keras.Input((28, 28, 1))
-    h = keras.layers.Flatten()(keras.layers.Conv2D(4, 4, strides=2)(x))
-    discriminator = keras.Model(x, keras.layers.Dense(1)(h))
-    return kgan.GAN(generator, discriminator)
 
 
 def toy_gan():

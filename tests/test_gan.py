@@ -6,7 +6,6 @@ import pytest
 import tensorflow as tf
 
 import kgan
-from kgan import nets
 
 
 class Offset(keras.layers.Layer):

@@ -1,7 +1,6 @@
 """kgan.random: the same numbers with and without XLA, with the right distributions."""
 
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from kgan import random

@@ -15,9 +15,10 @@ depends only on `(seed, e)`, so a run resumed at epoch `k` with
 import numbers
 import os
 
-import numpy as np
 import tensorflow as tf
 
+from kgan._validation import check_int as _check_int
+from kgan._validation import check_range
 from kgan.datasets import image_files
 from kgan.datasets import image_ops
 from kgan.datasets import mnist_files
@@ -281,7 +282,7 @@ def image_dataset(
     batch_size = _check_batch_size(batch_size, data)
     image_size = image_ops.check_image_size(image_size)
     channels = image_ops.check_channels(channels)
-    value_range = _check_value_range(value_range)
+    value_range = check_range("value_range", value_range)
     seed = _check_int("seed", seed, 0)
     initial_epoch = _check_int("initial_epoch", initial_epoch, 0)
     if with_labels and not data.has_labels:
@@ -405,12 +406,6 @@ def _check_data(data):
         )
 
 
-def _check_int(name, value, minimum):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
-    return int(value)
-
-
 def _check_batch_size(batch_size, data):
     if (
         not isinstance(batch_size, numbers.Integral)
@@ -424,16 +419,3 @@ def _check_batch_size(batch_size, data):
     return int(batch_size)
 
 
-def _check_value_range(value_range):
-    valid = (
-        isinstance(value_range, (tuple, list))
-        and len(value_range) == 2
-        and all(isinstance(v, numbers.Real) and np.isfinite(v) for v in value_range)
-        and value_range[0] < value_range[1]
-    )
-    if not valid:
-        raise ValueError(
-            "`value_range` must be a pair (low, high) of finite numbers with low < high. "
-            f"Received: value_range={value_range!r}"
-        )
-    return float(value_range[0]), float(value_range[1])

@@ -22,6 +22,8 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from kgan._validation import check_int as _check_int
+
 TOY_NAMES = ("gaussian_1d", "ring8", "grid25")
 
 # Default number of samples per epoch, in batches: an epoch of a toy dataset
@@ -262,15 +264,3 @@ def _resolve(name):
     if isinstance(name, ToyDistribution):
         return name
     return get(name)
-
-
-def _check_int(arg_name, value, minimum):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ValueError(
-            f"`{arg_name}` must be an integer >= {minimum}. "
-            f"Received: {arg_name}={value!r}"
-        )

@@ -82,8 +82,23 @@ def _check_label_smoothing(label_smoothing):
     return float(label_smoothing)
 
 
+class _Logistic(GANLoss):
+    """The discriminator's side of the logistic losses, with one-sided label smoothing."""
+
+    probabilistic = True
+
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = _check_label_smoothing(label_smoothing)
+
+    def discriminator_loss(self, real_logits, fake_logits):
+        return _logistic_discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+
+    def get_config(self):
+        return {"label_smoothing": self.label_smoothing}
+
+
 @keras.saving.register_keras_serializable(package="kgan")
-class Minimax(GANLoss):
+class Minimax(_Logistic):
     """The original minimax loss of Goodfellow et al. (2014).
 
     The discriminator minimizes `-log D(x) - log(1 - D(G(z)))`; the generator
@@ -99,24 +114,13 @@ class Minimax(GANLoss):
     >>> gan.compile(loss=kgan.losses.Minimax())
     """
 
-    probabilistic = True
-
-    def __init__(self, label_smoothing=0.0):
-        self.label_smoothing = _check_label_smoothing(label_smoothing)
-
-    def discriminator_loss(self, real_logits, fake_logits):
-        return _logistic_discriminator_loss(real_logits, fake_logits, self.label_smoothing)
-
     def generator_loss(self, fake_logits):
         # log(1 - sigmoid(x)) = -softplus(x)
         return tf.reduce_mean(-tf.nn.softplus(_as_float32(fake_logits)))
 
-    def get_config(self):
-        return {"label_smoothing": self.label_smoothing}
-
 
 @keras.saving.register_keras_serializable(package="kgan")
-class NonSaturating(GANLoss):
+class NonSaturating(_Logistic):
     """The non-saturating logistic loss, kgan's default.
 
     The discriminator's loss is the minimax one; the generator minimizes
@@ -131,19 +135,8 @@ class NonSaturating(GANLoss):
     >>> gan.compile(loss=kgan.losses.NonSaturating(label_smoothing=0.1))
     """
 
-    probabilistic = True
-
-    def __init__(self, label_smoothing=0.0):
-        self.label_smoothing = _check_label_smoothing(label_smoothing)
-
-    def discriminator_loss(self, real_logits, fake_logits):
-        return _logistic_discriminator_loss(real_logits, fake_logits, self.label_smoothing)
-
     def generator_loss(self, fake_logits):
         return tf.reduce_mean(tf.nn.softplus(-_as_float32(fake_logits)))
-
-    def get_config(self):
-        return {"label_smoothing": self.label_smoothing}
 
 
 @keras.saving.register_keras_serializable(package="kgan")

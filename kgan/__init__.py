@@ -12,15 +12,26 @@ Example:
 # `keras.saving.load_model` can rebuild a saved GAN after a plain `import kgan`.
 from kgan import callbacks
 from kgan import datasets
-from kgan import export
 from kgan import losses
 from kgan import metrics
 from kgan import nets
 from kgan import penalties
 from kgan import plots
 from kgan import random
+from kgan import serving
 from kgan.gan import GAN
 
 __version__ = "0.1.0"
 
-__all__ = ["GAN", "callbacks", "datasets", "export", "losses", "metrics", "nets", "penalties", "plots", "random"]
+__all__ = [
+    "GAN",
+    "callbacks",
+    "datasets",
+    "losses",
+    "metrics",
+    "nets",
+    "penalties",
+    "plots",
+    "random",
+    "serving",
+]

@@ -34,7 +34,7 @@ class TrainConfig:
     loss: str = "non_saturating"
     penalty: str = "none"
     label_smoothing: float = 0.0
-    epochs: int = 15
+    epochs: int = 30
     steps_per_epoch: int = 0
     batch_size: int = 64
     latent_dim: int = 100
@@ -374,7 +374,7 @@ def _load_or_build(config, checkpoint_path, sample_shape):
 
 
 def _written_paths(config, monitors):
-    from kgan import export
+    from kgan.serving import export
 
     paths = {"losses": None, "history": None, "samples": None, "evolution": None}
     for monitor in monitors:

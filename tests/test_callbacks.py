@@ -13,7 +13,8 @@ import tensorflow as tf
 import tiny_models
 
 import kgan
-from kgan import callbacks, export
+from kgan import callbacks
+from kgan.serving import export
 from kgan.callbacks.sample_grid import _first_middle_last
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -10,7 +10,7 @@ import tensorflow as tf
 from tiny_models import LATENT_DIM, image_gan
 
 import kgan
-from kgan import export
+from kgan.serving import export
 
 
 def toy_gan():

@@ -4,7 +4,7 @@ import os
 
 import keras
 
-from kgan import export
+from kgan.serving import export
 from kgan._validation import check_int
 from kgan.callbacks._common import is_chief as _is_chief
 
@@ -13,7 +13,7 @@ class ExportGenerator(keras.callbacks.Callback):
     """Writes the generator as a new TensorFlow Serving version as training goes.
 
     Each export is a new integer version under `<export_dir>/<model_name>/`,
-    written atomically by `kgan.export.export_generator`, so a server watching
+    written atomically by `kgan.serving.export.export_generator`, so a server watching
     the directory picks up every new version as soon as it is complete. The
     generator is exported every `every` epochs and at the end of training,
     unless the last epoch was just exported. Only the chief worker exports.

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from kgan._validation import check_int as _check_int
 from kgan.callbacks._common import is_chief as _is_chief
 from kgan.callbacks._common import is_due as _is_due
-from kgan.export import check_output_range as _check_output_range
+from kgan.serving.export import check_output_range as _check_output_range
 from kgan.plots import save_figure
 
 EVOLUTION_FILENAME = "evolution.png"

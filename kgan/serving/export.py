@@ -76,7 +76,7 @@ def export_generator(
 
     Example:
 
-    >>> path = kgan.export.export_generator(gan, "/tmp/models", keep=3)
+    >>> path = kgan.serving.export.export_generator(gan, "/tmp/models", keep=3)
     >>> serve = tf.saved_model.load(path).signatures["serving_default"]
     >>> images = serve(z=tf.constant(gan.latent_vectors(16, seed=0)))["images"]
     """
@@ -126,7 +126,7 @@ def list_versions(base_dir, model_name="generator"):
 
     Example:
 
-    >>> kgan.export.list_versions("/tmp/models")
+    >>> kgan.serving.export.list_versions("/tmp/models")
     [1, 2, 3]
     """
     model_dir = _model_dir(base_dir, model_name)
@@ -153,7 +153,7 @@ def latest_version(base_dir, model_name="generator"):
 
     Example:
 
-    >>> kgan.export.latest_version("/tmp/models")
+    >>> kgan.serving.export.latest_version("/tmp/models")
     3
     """
     versions = list_versions(base_dir, model_name)

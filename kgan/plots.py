@@ -7,13 +7,13 @@ leak memory over a long training run, and no display needed.
 
 import os
 import sys
-import tempfile
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
+from kgan._files import atomic_open
 from kgan.datasets import toy
 
 _REAL_COLOR = "0.6"
@@ -44,19 +44,9 @@ def save_figure(fig, path):
     '/tmp/kgan_line.png'
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(
-        dir=directory, prefix=".tmp-", suffix=".png"
-    )
     try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_open(path, "wb", suffix=".png") as f:
             fig.savefig(f, format="png")
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
     finally:
         _close(fig)
     return path

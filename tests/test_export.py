@@ -1,5 +1,6 @@
 """Exporting the generator for TensorFlow Serving: layout, atomicity, signatures."""
 
+import json
 import os
 import re
 
@@ -11,6 +12,7 @@ from tiny_models import LATENT_DIM, image_gan
 
 import kgan
 from kgan.serving import export
+from tensorflow.core.protobuf import config_pb2
 
 
 def toy_gan():
@@ -91,6 +93,12 @@ def test_toy_generator_exports_float_samples(tmp_path):
     np.testing.assert_allclose(
         outputs["samples"].numpy(), gan.generator(z, training=False).numpy(), rtol=1e-5, atol=1e-6
     )
+    # `generate` has no PNG for samples that are not images.
+    generated = tf.saved_model.load(path).signatures["generate"](seed=3, num_images=7)
+    assert sorted(generated) == ["samples", "z"]
+    np.testing.assert_allclose(generated["z"].numpy(), gan.latent_vectors(7, seed=3), atol=1e-6)
+    with open(os.path.join(path, export.METADATA_FILENAME)) as file:
+        assert json.load(file)["sample_shape"] == [2]
 
 
 def test_versions_count_up_and_keep_removes_the_oldest(tmp_path):
@@ -167,6 +175,14 @@ def test_a_failed_export_leaves_nothing_behind(tmp_path):
         ({"output_range": "01"}, "output_range='01'"),
         ({"model_name": "a/b"}, "model_name='a/b'"),
         ({"model_name": ".."}, "model_name='..'"),
+        ({"max_images": 0}, "max_images=0"),
+        ({"max_images": 2.5}, "max_images=2.5"),
+        ({"truncation": 0.0}, "truncation=0.0"),
+        ({"truncation": 1.5}, "truncation=1.5"),
+        ({"truncation": -0.5}, "truncation=-0.5"),
+        ({"truncation": float("nan")}, "truncation=nan"),
+        ({"truncation": True}, "truncation=True"),
+        ({"truncation": "0.5"}, "truncation='0.5'"),
     ],
 )
 def test_bad_arguments_raise(tmp_path, kwargs, received):
@@ -179,3 +195,236 @@ def test_needs_a_gan(tmp_path):
     with pytest.raises(ValueError, match="Received: gan="):
         export.export_generator(image_gan().generator, tmp_path)
 
+
+
+# --- The `generate` signature, checked the way TensorFlow Serving runs it. ---
+
+DCGAN_LATENT_DIM = 16
+
+
+def trained_dcgan():
+    """A small DCGAN after one training step, drawing images spread over [-1, 1].
+
+    A fresh DCGAN draws near-constant grey in inference mode, which a wrong export
+    could match within the one-level rounding tolerance: DCGAN's N(0, 0.02)
+    initializer makes small outputs, and after one step BatchNorm's moving
+    statistics are still near their initial values, which do not normalize.
+    Copying one batch's statistics into them (momentum 0 for a single
+    training-mode call) and scaling up the output layer spreads the pixels.
+    """
+    gan = kgan.GAN(
+        kgan.nets.dcgan_generator(latent_dim=DCGAN_LATENT_DIM, image_size=28, base_filters=8),
+        kgan.nets.dcgan_discriminator(image_size=28, base_filters=8),
+    )
+    gan.compile()
+    real = np.random.default_rng(0).uniform(-1, 1, (16, 28, 28, 1)).astype("float32")
+    gan.train_on_batch(real)
+    norms = [layer for layer in gan.generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in norms:
+        layer.momentum = 0.0
+    gan.generator(gan.latent_vectors(64, seed=123), training=True)
+    for layer in norms:
+        layer.momentum = 0.99
+    kernel = gan.generator.get_layer("output_conv").kernel
+    kernel.assign(kernel * 10.0)
+    return gan
+
+
+@pytest.fixture(scope="module")
+def dcgan():
+    gan = trained_dcgan()
+    samples = gan.generator(gan.latent_vectors(8, seed=0), training=False).numpy()
+    assert samples.std() > 0.3, "the test images should not be near-constant"
+    return gan
+
+
+@pytest.fixture(scope="module")
+def dcgan_export(dcgan, tmp_path_factory):
+    return export.export_generator(dcgan, tmp_path_factory.mktemp("dcgan"), model_name="mnist")
+
+
+def generated_pixels(gan, num_images, seed):
+    return np.clip(np.round((gan.generate(num_images, seed=seed) + 1.0) * 127.5), 0, 255)
+
+
+class ServingSession:
+    """A SavedModel loaded as TensorFlow Serving loads it: a TF1 MetaGraph in a session.
+
+    `run` feeds through `Session.run`'s `feed_dict`, which converts numpy values to
+    the placeholder's dtype and checks their shape on the client. `run_raw` feeds
+    the tensors as they are, as the server does with a request's TensorProtos, so
+    a wrong dtype or shape reaches the graph.
+    """
+
+    def __init__(self, path):
+        graph = tf.Graph()
+        # Only loading needs the graph as the default one; eager code keeps
+        # working between requests.
+        with graph.as_default():
+            self.sess = tf.compat.v1.Session(graph=graph)
+            meta_graph = tf.compat.v1.saved_model.loader.load(self.sess, ["serve"], path)
+        self.signatures = meta_graph.signature_def
+
+    def _names(self, signature, inputs):
+        sig = self.signatures[signature]
+        feeds = [sig.inputs[key].name for key in inputs]
+        outputs = sorted(sig.outputs)
+        return feeds, outputs, [sig.outputs[key].name for key in outputs]
+
+    def run(self, signature, **inputs):
+        feeds, outputs, fetches = self._names(signature, inputs)
+        values = self.sess.run(fetches, dict(zip(feeds, inputs.values())))
+        return dict(zip(outputs, values))
+
+    def run_raw(self, signature, **inputs):
+        feeds, outputs, fetches = self._names(signature, inputs)
+        options = config_pb2.CallableOptions(feed=feeds, fetch=fetches)
+        values = self.sess._make_callable_from_options(options)(*inputs.values())
+        return dict(zip(outputs, values))
+
+    def close(self):
+        self.sess.close()
+
+
+@pytest.fixture(scope="module")
+def served(dcgan_export):
+    session = ServingSession(dcgan_export)
+    yield session
+    session.close()
+
+
+def test_signature_defs_name_their_inputs_and_outputs(served):
+    def described(tensors):
+        return {
+            key: (tf.dtypes.as_dtype(info.dtype).name, [d.size for d in info.tensor_shape.dim])
+            for key, info in tensors.items()
+        }
+
+    generate = served.signatures["generate"]
+    assert described(generate.inputs) == {"seed": ("int64", []), "num_images": ("int32", [])}
+    assert described(generate.outputs) == {
+        "images": ("uint8", [-1, 28, 28, 1]),
+        "z": ("float32", [-1, DCGAN_LATENT_DIM]),
+        "png_bytes": ("string", [-1]),
+    }
+    default = served.signatures["serving_default"]
+    assert described(default.inputs) == {"z": ("float32", [-1, DCGAN_LATENT_DIM])}
+    assert described(default.outputs) == {"images": ("uint8", [-1, 28, 28, 1])}
+
+
+def test_generate_gives_the_images_of_gan_generate_in_a_serving_session(dcgan, served):
+    for seed, num_images in [(7, 5), (0, 1), (2**40, 3)]:
+        outputs = served.run("generate", seed=seed, num_images=num_images)
+        assert_close_pixels(outputs["images"], generated_pixels(dcgan, num_images, seed))
+        np.testing.assert_allclose(
+            outputs["z"], dcgan.latent_vectors(num_images, seed), rtol=0, atol=1e-6
+        )
+        assert outputs["png_bytes"].shape == (num_images,)
+        decoded = np.stack([tf.io.decode_png(png).numpy() for png in outputs["png_bytes"]])
+        np.testing.assert_array_equal(decoded, outputs["images"])
+        # The `z` it reports reproduces its images through `serving_default`.
+        replayed = served.run("serving_default", z=outputs["z"])
+        np.testing.assert_array_equal(replayed["images"], outputs["images"])
+        # Stateless: the same request gives the same bytes, PNGs included.
+        again = served.run("generate", seed=seed, num_images=num_images)
+        for key in ("images", "z", "png_bytes"):
+            np.testing.assert_array_equal(again[key], outputs[key])
+
+
+def test_truncation_scales_the_latent_vectors_of_generate(dcgan, tmp_path):
+    path = export.export_generator(dcgan, tmp_path, truncation=0.5)
+    session = ServingSession(path)
+    outputs = session.run("generate", seed=11, num_images=6)
+    replayed = session.run("serving_default", z=outputs["z"])
+    session.close()
+    z = 0.5 * dcgan.latent_vectors(6, seed=11)
+    np.testing.assert_allclose(outputs["z"], z, rtol=0, atol=1e-6)
+    assert_close_pixels(outputs["images"], expected_pixels(dcgan, z))
+    np.testing.assert_array_equal(replayed["images"], outputs["images"])
+
+
+@pytest.mark.parametrize("num_images", [0, -1, export.DEFAULT_MAX_IMAGES + 1, 2**31 - 1])
+def test_num_images_out_of_range_is_invalid_argument(served, num_images):
+    with pytest.raises(tf.errors.InvalidArgumentError) as error:
+        served.run("generate", seed=1, num_images=num_images)
+    message = error.value.message
+    assert f"Received: num_images={num_images}" in message
+    assert f"between 1 and {export.DEFAULT_MAX_IMAGES}" in message
+
+
+def test_max_images_sets_the_limit(dcgan, tmp_path):
+    session = ServingSession(export.export_generator(dcgan, tmp_path, max_images=3))
+    assert session.run("generate", seed=0, num_images=3)["images"].shape[0] == 3
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"between 1 and 3 .*num_images=4"):
+        session.run("generate", seed=0, num_images=4)
+    session.close()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.int64, np.int32])
+def test_z_of_another_dtype_is_invalid_argument_on_the_server(served, dtype):
+    z = np.zeros((2, DCGAN_LATENT_DIM), dtype)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Type mismatch"):
+        served.run_raw("serving_default", z=z)
+    # Session.run's feed_dict converts on the client, as the REST API converts
+    # JSON numbers to the signature's dtype; the request then succeeds.
+    assert served.run("serving_default", z=z)["images"].shape == (2, 28, 28, 1)
+
+
+@pytest.mark.parametrize(
+    "shape", [(2, DCGAN_LATENT_DIM + 1), (DCGAN_LATENT_DIM,), (2, DCGAN_LATENT_DIM, 1)]
+)
+def test_z_of_another_shape_is_rejected(served, shape):
+    z = np.zeros(shape, np.float32)
+    with pytest.raises(
+        tf.errors.InvalidArgumentError,
+        match=re.escape(f"[{','.join(map(str, shape))}] is not compatible with expected shape"),
+    ):
+        served.run_raw("serving_default", z=z)
+    # The client-side feed check catches it before anything is sent.
+    with pytest.raises(ValueError, match="Cannot feed value of shape"):
+        served.run("serving_default", z=z)
+
+
+def test_seed_and_num_images_must_be_scalars(served):
+    # What the REST API's row format ("instances") sends.
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[1\] is not compatible"):
+        served.run_raw("generate", seed=np.array([1], np.int64), num_images=np.array(2, np.int32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[1\] is not compatible"):
+        served.run_raw("generate", seed=np.array(1, np.int64), num_images=np.array([2], np.int32))
+
+
+def test_signatures_through_tf_saved_model_load(dcgan, dcgan_export):
+    signatures = tf.saved_model.load(dcgan_export).signatures
+    assert sorted(signatures) == ["generate", "serving_default"]
+    outputs = signatures["generate"](
+        seed=tf.constant(7, tf.int64), num_images=tf.constant(5, tf.int32)
+    )
+    assert sorted(outputs) == ["images", "png_bytes", "z"]
+    assert_close_pixels(outputs["images"].numpy(), generated_pixels(dcgan, 5, seed=7))
+    np.testing.assert_allclose(outputs["z"].numpy(), dcgan.latent_vectors(5, 7), rtol=0, atol=1e-6)
+    replayed = signatures["serving_default"](z=outputs["z"])["images"]
+    np.testing.assert_array_equal(replayed.numpy(), outputs["images"].numpy())
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Received: num_images=0"):
+        signatures["generate"](seed=tf.constant(7, tf.int64), num_images=tf.constant(0))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a float tensor"):
+        signatures["serving_default"](z=tf.zeros([2, DCGAN_LATENT_DIM], tf.float64))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a int64 tensor"):
+        signatures["generate"](seed=tf.constant(7, tf.int32), num_images=tf.constant(5))
+
+
+def test_metadata_file_records_the_export_settings(dcgan, tmp_path):
+    path = export.export_generator(
+        dcgan, tmp_path, output_range=(0.0, 1.0), max_images=32, truncation=0.7
+    )
+    with open(os.path.join(path, export.METADATA_FILENAME)) as file:
+        metadata = json.load(file)
+    assert metadata == {
+        "kgan_version": kgan.__version__,
+        "tensorflow_version": tf.__version__,
+        "latent_dim": DCGAN_LATENT_DIM,
+        "sample_shape": [28, 28, 1],
+        "output_range": [0.0, 1.0],
+        "max_images": 32,
+        "truncation": 0.7,
+        "signatures": ["generate", "serving_default"],
+    }

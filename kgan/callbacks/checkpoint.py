@@ -7,21 +7,9 @@ import tempfile
 
 import keras
 
+from kgan._files import atomic_path
+
 _CHECKPOINT_NAME = re.compile(r"^epoch_(\d+)\.keras$")
-
-
-def _fsync_directory(directory):
-    # The rename is durable only once the directory entry itself reaches the disk.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def list_checkpoints(directory):
@@ -78,21 +66,9 @@ def save_atomically(model, path):
     Returns:
         `path`.
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    # Keras insists on the .keras suffix; the leading ".tmp-" keeps listers away.
-    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".keras", dir=directory)
-    os.close(fd)
-    try:
+    # Keras insists on the .keras suffix.
+    with atomic_path(path, suffix=".keras") as temporary:
         model.save(temporary)
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    _fsync_directory(directory)
     return path
 
 

@@ -4,13 +4,13 @@ import csv
 import math
 import numbers
 import os
-import tempfile
 
 import keras
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from kgan._files import atomic_open
 from kgan.callbacks._common import is_chief as _is_chief
 from kgan.plots import save_figure
 
@@ -108,21 +108,12 @@ def _read_csv(path):
 
 def _write_csv(rows, path):
     keys = sorted({key for row in rows.values() for key in row})
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".csv")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["epoch"] + keys)
-            for epoch in sorted(rows):
-                row = rows[epoch]
-                writer.writerow([epoch] + [repr(row[k]) if k in row else "" for k in keys])
-        os.replace(tmp_path, path)
-    except BaseException:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
+    with atomic_open(path, "w", suffix=".csv", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["epoch"] + keys)
+        for epoch in sorted(rows):
+            row = rows[epoch]
+            writer.writerow([epoch] + [repr(row[k]) if k in row else "" for k in keys])
 
 
 def _loss_figure(rows):

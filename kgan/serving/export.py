@@ -14,10 +14,29 @@ The exported signatures are:
   `(batch, height, width, channels)`, the generator's output range mapped to
   [0, 255]. For any other generator (the toy 1-D and 2-D ones) the output
   `samples` is the generator's float32 output.
+- `generate`: inputs `seed` (int64 scalar) and `num_images` (int32 scalar).
+  The latent vectors are `kgan.gan.latent_vectors(num_images, latent_dim,
+  seed)`, times the export's `truncation`; the outputs are those of
+  `serving_default` for them, plus `z` (float32 `(num_images, latent_dim)`,
+  the latent vectors used) and, for images with 1, 3 or 4 channels,
+  `png_bytes` (string `(num_images,)`, each image PNG-encoded; the `_bytes`
+  suffix makes TensorFlow Serving's REST API send them as `{"b64": ...}`
+  rather than as raw bytes in a JSON string). The noise is stateless and
+  computed by the graph itself, so a seed gives the same images on every call,
+  server and machine, and the images of `GAN.generate(num_images, seed=seed)`
+  in Python (mapped to uint8). `num_images` outside `[1, max_images]` fails
+  with INVALID_ARGUMENT before anything is allocated.
 
 The generator always runs in inference mode (`training=False`).
+
+Next to `saved_model.pb` each version holds `kgan_export.json`, the export's
+settings (`latent_dim`, `sample_shape`, `output_range`, `max_images`,
+`truncation`, `signatures`, `kgan_version`, `tensorflow_version`) for clients
+that read the model folder; TensorFlow Serving ignores it.
 """
 
+import json
+import math
 import numbers
 import os
 import re
@@ -29,12 +48,28 @@ import tensorflow as tf
 
 from kgan._validation import check_int as _check_int
 from kgan._validation import check_range
+from kgan import random as random_lib
 
-__all__ = ["export_generator", "latest_version", "list_versions"]
+__all__ = [
+    "DEFAULT_MAX_IMAGES",
+    "METADATA_FILENAME",
+    "PNG_OUTPUT",
+    "export_generator",
+    "latest_version",
+    "list_versions",
+]
+
+DEFAULT_MAX_IMAGES = 256
+METADATA_FILENAME = "kgan_export.json"
+# TensorFlow Serving's REST API base64-encodes string outputs whose name ends in
+# "_bytes" and writes any other string into the JSON as it is, which breaks on
+# binary data such as PNG files.
+PNG_OUTPUT = "png_bytes"
 
 _VERSION_NAME = re.compile(r"[0-9]+")
 _TMP_PREFIX = ".tmp-"
 _IMAGE_RANK = 4  # (batch, height, width, channels)
+_PNG_CHANNELS = (1, 3, 4)  # Grayscale, RGB and RGBA; tf.io.encode_png takes no others.
 
 
 def export_generator(
@@ -44,6 +79,8 @@ def export_generator(
     version=None,
     keep=None,
     output_range=(-1.0, 1.0),
+    max_images=DEFAULT_MAX_IMAGES,
+    truncation=1.0,
 ):
     """Writes the generator of a GAN as a new SavedModel version.
 
@@ -54,6 +91,18 @@ def export_generator(
     directories of other writers (a concurrent export, or one killed half-way)
     are left alone; TensorFlow Serving ignores them because their names are
     not integers.
+
+    The version has two signatures, `serving_default` (latent vectors in,
+    images out) and `generate` (a seed and a count in; images, their latent
+    vectors and PNG files out); see the module docstring. A settings file,
+    `kgan_export.json`, sits next to `saved_model.pb`.
+
+    Truncation (the "truncation trick" of BigGAN, Brock et al. 2018) trades
+    variety for typicality: the `generate` signature multiplies its standard
+    normal latent vectors by `truncation`, pulling them toward their mean, 0.
+    Its `z` output is the scaled vectors, so feeding that `z` to
+    `serving_default` gives the same images. `serving_default` never scales
+    the `z` it is given.
 
     Args:
         gan: a `kgan.GAN` (anything with `generator` and `latent_dim`).
@@ -70,6 +119,11 @@ def export_generator(
             (`(-1.0, 1.0)` for a tanh output, `(0.0, 1.0)` for a sigmoid).
             Image outputs are mapped from it to [0, 255], rounded and
             clipped. Unused for non-image outputs.
+        max_images: an integer >= 1, the largest `num_images` the `generate`
+            signature accepts. Larger requests fail with INVALID_ARGUMENT rather
+            than allocating a batch the server cannot hold.
+        truncation: a number in (0, 1], the factor the `generate` signature
+            scales its latent vectors by. 1 (the default) leaves them as drawn.
 
     Returns:
         The path of the version directory, as a str.
@@ -79,6 +133,10 @@ def export_generator(
     >>> path = kgan.serving.export.export_generator(gan, "/tmp/models", keep=3)
     >>> serve = tf.saved_model.load(path).signatures["serving_default"]
     >>> images = serve(z=tf.constant(gan.latent_vectors(16, seed=0)))["images"]
+    >>> generate = tf.saved_model.load(path).signatures["generate"]
+    >>> outputs = generate(seed=tf.constant(7, tf.int64), num_images=tf.constant(4))
+    >>> sorted(outputs)
+    ['images', 'png_bytes', 'z']
     """
     generator, latent_dim = _generator_and_latent_dim(gan)
     model_dir = _model_dir(base_dir, model_name)
@@ -87,6 +145,8 @@ def export_generator(
     if version is not None:
         version = _check_int("version", version, 0)
     output_range = check_output_range(output_range)
+    max_images = _check_int("max_images", max_images, 1)
+    truncation = check_truncation(truncation)
     os.makedirs(model_dir, exist_ok=True)
     if version is None:
         version = (latest_version(base_dir, model_name) or 0) + 1
@@ -95,12 +155,17 @@ def export_generator(
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
-    for name, fn in _serving_functions(generator, latent_dim, output_range).items():
+    functions = _serving_functions(generator, latent_dim, output_range, max_images, truncation)
+    for name, fn in functions.items():
         archive.add_endpoint(name, fn)
+    metadata = _metadata(latent_dim, output_range, max_images, truncation, functions)
 
     tmp_dir = _make_tmp_dir(model_dir, str(version))
     try:
         archive.write_out(tmp_dir, verbose=False)
+        with open(os.path.join(tmp_dir, METADATA_FILENAME), "w") as file:
+            json.dump(metadata, file, indent=2)
+            file.write("\n")
         # On POSIX, renaming onto an existing empty directory silently replaces
         # it, and a concurrent writer may have created the version meanwhile.
         _refuse_existing(final_dir, model_name, version)
@@ -160,23 +225,89 @@ def latest_version(base_dir, model_name="generator"):
     return versions[-1] if versions else None
 
 
-def _serving_functions(generator, latent_dim, output_range):
-    """The exported signatures, by name; each is a `tf.function` with a signature."""
+def _serving_functions(
+    generator,
+    latent_dim,
+    output_range,
+    max_images=DEFAULT_MAX_IMAGES,
+    truncation=1.0,
+):
+    """The exported signatures, by name; each is a `tf.function` with a signature.
+
+    Each signature is a latent part (where `z` comes from) followed by the shared
+    output part (`_outputs`), so a conditional generator adds its labels input
+    beside `z` without touching either.
+    """
+
+    def outputs(z):
+        return _outputs(generator(z, training=False), output_range)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="z")])
+    def serve(z):
+        return outputs(_checked_latents(z, latent_dim))
 
     @tf.function(
-        input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="z")]
+        input_signature=[
+            tf.TensorSpec([], tf.int64, name="seed"),
+            tf.TensorSpec([], tf.int32, name="num_images"),
+        ]
     )
-    def serve(z):
-        return _named_outputs(generator(z, training=False), output_range)
+    def generate(seed, num_images):
+        z = _seeded_latents(seed, num_images, latent_dim, max_images, truncation)
+        return _with_png({**outputs(z), "z": z})
 
-    return {"serving_default": serve}
+    return {"serving_default": serve, "generate": generate}
 
 
-def _named_outputs(samples, output_range):
+def _checked_latents(z, latent_dim):
+    # The signature's shape is not enforced on the tensors a server feeds; without
+    # this, a wrong length fails deep inside the generator with a matmul error.
+    return tf.ensure_shape(z, [None, latent_dim])
+
+
+def _seeded_latents(seed, num_images, latent_dim, max_images, truncation):
+    """`truncation * kgan.gan.latent_vectors(num_images, latent_dim, seed)`, checked."""
+    # The REST API's row format ("instances") sends these with shape [1]; fail here,
+    # naming the shapes, rather than in tf.stack below.
+    seed = tf.ensure_shape(seed, [])
+    num_images = tf.ensure_shape(num_images, [])
+    # Checked inside the graph, before the noise is drawn: a request for a billion
+    # images must fail as INVALID_ARGUMENT, not run the server out of memory.
+    count_check = tf.debugging.Assert(
+        tf.logical_and(num_images >= 1, num_images <= max_images),
+        [
+            tf.strings.format(
+                f"`num_images` must be between 1 and {max_images} (the max_images of "
+                "this export). Received: num_images={}",
+                num_images,
+            )
+        ],
+    )
+    with tf.control_dependencies([count_check]):
+        num_images = tf.identity(num_images)
+    # The same ops as kgan.gan.latent_vectors, so the graph draws the same numbers.
+    z = random_lib.normal(
+        tf.stack([num_images, latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)])
+    )
+    if truncation != 1.0:
+        z = z * truncation
+    return z
+
+
+def _outputs(samples, output_range):
     # The rank is static at tracing time, so the choice is made once per export.
     if samples.shape.rank == _IMAGE_RANK:
         return {"images": _to_uint8(samples, output_range)}
     return {"samples": tf.cast(samples, tf.float32)}
+
+
+def _with_png(outputs):
+    images = outputs.get("images")
+    if images is not None and images.shape[-1] in _PNG_CHANNELS:
+        outputs[PNG_OUTPUT] = tf.map_fn(
+            tf.io.encode_png, images, fn_output_signature=tf.TensorSpec([], tf.string)
+        )
+    return outputs
 
 
 def _to_uint8(images, output_range):
@@ -190,6 +321,39 @@ def _to_uint8(images, output_range):
 def check_output_range(output_range):
     """`(low, high)` as two floats, checked finite with `low < high`."""
     return check_range("output_range", output_range)
+
+
+def check_truncation(truncation):
+    """`truncation` as a float, checked to be in (0, 1]."""
+    if (
+        not isinstance(truncation, numbers.Real)
+        or isinstance(truncation, bool)
+        or not math.isfinite(truncation)
+        or not 0.0 < truncation <= 1.0
+    ):
+        raise ValueError(
+            "`truncation` must be a number in (0, 1]; 1 leaves the latent vectors "
+            f"as drawn. Received: truncation={truncation!r}"
+        )
+    return float(truncation)
+
+
+def _metadata(latent_dim, output_range, max_images, truncation, functions):
+    import kgan  # The package imports this module, so only at call time.
+
+    # Read from the traced signature: subclassed generators have no `output_shape`.
+    (samples,) = functions["serving_default"].get_concrete_function().structured_outputs.values()
+    return {
+        "kgan_version": kgan.__version__,
+        # A server older than this TensorFlow may lack ops the graph uses.
+        "tensorflow_version": tf.__version__,
+        "latent_dim": latent_dim,
+        "sample_shape": samples.shape[1:].as_list(),
+        "output_range": list(output_range),
+        "max_images": max_images,
+        "truncation": truncation,
+        "signatures": sorted(functions),
+    }
 
 
 def _generator_and_latent_dim(gan):

@@ -297,7 +297,7 @@ def _seeded_latents(seed, num_images, latent_dim, max_images, truncation):
 def _outputs(samples, output_range):
     # The rank is static at tracing time, so the choice is made once per export.
     if samples.shape.rank == _IMAGE_RANK:
-        return {"images": _to_uint8(samples, output_range)}
+        return {"images": to_uint8(samples, output_range)}
     return {"samples": tf.cast(samples, tf.float32)}
 
 
@@ -310,7 +310,12 @@ def _with_png(outputs):
     return outputs
 
 
-def _to_uint8(images, output_range):
+def to_uint8(images, output_range):
+    """Pixels in `output_range` to uint8 [0, 255], rounded and clipped, NaN to 0.
+
+    The export's signatures and kgan's evaluation share it, so a generator scores
+    the same from a `.keras` file as from its SavedModel.
+    """
     low, high = output_range
     pixels = (tf.cast(images, tf.float32) - low) * (255.0 / (high - low))
     # Casting NaN (a diverged generator) to uint8 is undefined; make it black.

@@ -12,6 +12,7 @@ Example:
 # `keras.saving.load_model` can rebuild a saved GAN after a plain `import kgan`.
 from kgan import callbacks
 from kgan import datasets
+from kgan import latent
 from kgan import losses
 from kgan import metrics
 from kgan import nets
@@ -19,6 +20,7 @@ from kgan import penalties
 from kgan import plots
 from kgan import random
 from kgan import serving
+from kgan import theory
 from kgan.gan import GAN
 
 __version__ = "0.1.0"
@@ -27,6 +29,7 @@ __all__ = [
     "GAN",
     "callbacks",
     "datasets",
+    "latent",
     "losses",
     "metrics",
     "nets",
@@ -34,4 +37,5 @@ __all__ = [
     "plots",
     "random",
     "serving",
+    "theory",
 ]

@@ -11,6 +11,8 @@ Example:
 # Importing the modules registers kgan's classes with Keras, so that
 # `keras.saving.load_model` can rebuild a saved GAN after a plain `import kgan`.
 from kgan import callbacks
+from kgan import conditional
+from kgan import conditional_nets
 from kgan import datasets
 from kgan import latent
 from kgan import losses
@@ -21,13 +23,17 @@ from kgan import plots
 from kgan import random
 from kgan import serving
 from kgan import theory
+from kgan.conditional import ConditionalGAN
 from kgan.gan import GAN
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GAN",
+    "ConditionalGAN",
     "callbacks",
+    "conditional",
+    "conditional_nets",
     "datasets",
     "latent",
     "losses",

@@ -375,11 +375,11 @@ def test_invalid_arguments_are_rejected(embedded, kwargs, received):
 def tfds_mnist(tmp_path_factory, shared_data):
     manual_dir = os.path.join(shared_data, "mnist")
     data_dir = str(tmp_path_factory.mktemp("tfds"))
-    return manual_dir, load_images("mnist", data_dir=data_dir, manual_dir=manual_dir)
+    return manual_dir, load_images("mnist", data_dir=data_dir, manual_dir=manual_dir), data_dir
 
 
 def test_tfds_mnist_prepares_offline_from_the_manual_folder(tfds_mnist):
-    manual_dir, data = tfds_mnist
+    manual_dir, data, _ = tfds_mnist
     assert data.in_memory and data.num_examples == 60000
     assert data.images.shape == (60000, 28, 28, 1) and data.num_classes == 10
     assert describe(data) == "mnist (train): 60000 images 28x28x1, 10 classes"
@@ -397,6 +397,20 @@ def test_tfds_mnist_prepares_offline_from_the_manual_folder(tfds_mnist):
         return sorted(zip((image.tobytes() for image in images), labels.tolist()))
 
     assert sorted_examples(data.images, data.labels) == sorted_examples(raw_images, raw_labels)
+
+
+def test_fashion_mnist_prepared_after_mnist_in_one_data_dir_gets_its_own_images(tfds_mnist, shared_data):
+    # Both datasets' raw files have the same names; TFDS once reused MNIST's extracted
+    # copies for Fashion-MNIST.
+    _, mnist, data_dir = tfds_mnist
+    manual_dir = os.path.join(shared_data, "fashion_mnist")
+    fashion = load_images("fashion_mnist", split="test", data_dir=data_dir, manual_dir=manual_dir)
+    raw_images, _ = mnist_files.read_mnist(
+        os.path.join(manual_dir, "t10k-images-idx3-ubyte.gz"),
+        os.path.join(manual_dir, "t10k-labels-idx1-ubyte.gz"),
+    )
+    assert fashion.num_examples == 10000
+    assert sorted(i.tobytes() for i in fashion.images) == sorted(i.tobytes() for i in raw_images)
 
 
 def test_tfds_manual_folder_without_the_files_is_rejected(tmp_path):

@@ -5,16 +5,23 @@ the epoch's logs, so put it before `LossPlot` (and `CSVLogger`,
 `EarlyStopping`); Keras adds its `History` and progress bar after yours.
 """
 
+from kgan.callbacks.checkpoint import (
+    Checkpoint,
+    latest_checkpoint,
+    list_checkpoints,
+    save_atomically,
+)
 from kgan.callbacks.export_generator import ExportGenerator
 from kgan.callbacks.loss_plot import LossPlot
+from kgan.callbacks.metrics_callback import MetricsCallback
 from kgan.callbacks.sample_grid import SampleGrid, save_image_grid
-from kgan.callbacks.checkpoint import Checkpoint, latest_checkpoint, list_checkpoints, save_atomically
 from kgan.callbacks.toy_monitor import ToyMonitor
 
 __all__ = [
     "Checkpoint",
     "ExportGenerator",
     "LossPlot",
+    "MetricsCallback",
     "SampleGrid",
     "ToyMonitor",
     "latest_checkpoint",

@@ -80,11 +80,17 @@ def load_tfds(name, split="train", data_dir=None, manual_dir=None, image_size=No
     label = features["label"] if "label" in features else None
     if not isinstance(label, tfds.features.ClassLabel):
         label = None
-    download_config = None
+    prepare_kwargs = {}
     if manual_dir is not None:
         _check_manual_dir(builder, name, os.fspath(manual_dir))
-        download_config = tfds.download.DownloadConfig(manual_dir=os.fspath(manual_dir))
-    builder.download_and_prepare(download_config=download_config)
+        prepare_kwargs["download_config"] = tfds.download.DownloadConfig(manual_dir=os.fspath(manual_dir))
+        # TFDS extracts manual files to downloads/extracted/GZIP.<file name> and reuses
+        # what it finds there: MNIST and Fashion-MNIST share file names, so without a
+        # folder of its own the second dataset prepared in a data_dir gets the first's
+        # images.
+        data_root = os.path.dirname(os.path.dirname(builder.data_dir))
+        prepare_kwargs["download_dir"] = os.path.join(data_root, "downloads", f"manual_{builder.name}")
+    builder.download_and_prepare(**prepare_kwargs)
 
     try:
         num_examples = builder.info.splits[split].num_examples

@@ -13,9 +13,12 @@ and writes the numbers as JSON.
 
 import json
 import os
-import sys
 
-from absl import app, flags, logging
+from absl import app
+from absl import flags
+from absl import logging
+
+from kgan import _cli
 
 _PROGRAM = "kgan-eval"
 
@@ -35,11 +38,6 @@ def _define_flags():
     flags.DEFINE_integer("seed", 0, "Seed of the first batch of generated images.")
     flags.DEFINE_list("metrics", "fid,kid,is,precision_recall", "Metrics to compute.")
     flags.DEFINE_string("output", "eval.json", "Where the JSON goes.")
-
-
-def _fail(message):
-    print(f"{_PROGRAM}: error: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 def _auto_extractor(dataset):
@@ -122,13 +120,12 @@ def evaluate_path(model, dataset="mnist_embedded", split="test", data_dir="", ma
 
 def main(argv):
     logging.set_verbosity(logging.WARNING)
-    if len(argv) > 1:
-        _fail(f"unexpected arguments (flags are --name=value). Received: {' '.join(argv[1:])}")
+    _cli.reject_positional(_PROGRAM, argv)
     FLAGS = flags.FLAGS
     if not FLAGS.model:
-        _fail("--model is required: a SavedModel, .keras file, workdir or split:<name>. Received: --model=None")
+        _cli.fail(_PROGRAM, "--model is required: a SavedModel, .keras file, workdir or split:<name>. Received: --model=None")
     if not FLAGS.model.startswith("split:") and not os.path.exists(FLAGS.model):
-        _fail(f"--model path does not exist. Received: --model={FLAGS.model}")
+        _cli.fail(_PROGRAM, f"--model path does not exist. Received: --model={FLAGS.model}")
     try:
         result, title = evaluate_path(
             FLAGS.model, FLAGS.dataset, FLAGS.split, FLAGS.data_dir, FLAGS.manual_dir,
@@ -136,7 +133,7 @@ def main(argv):
             FLAGS.seed, FLAGS.metrics,
         )
     except ValueError as error:
-        _fail(str(error).splitlines()[0])
+        _cli.fail(_PROGRAM, str(error).splitlines()[0])
     from kgan._files import atomic_open
     from kgan.evaluation import evaluate
 
@@ -146,17 +143,10 @@ def main(argv):
     print(f"JSON: {FLAGS.output}")
 
 
-def parse_flags(argv):
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as error:
-        _fail(str(error).splitlines()[0])
-
-
 def run():
     """The `kgan-eval` console script."""
     _define_flags()
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=_cli.flags_parser(_PROGRAM))
 
 
 if __name__ == "__main__":

@@ -11,13 +11,12 @@ It prints the accuracy on the test split and where the weights went.
 """
 
 import os
-import re
-import sys
 
 from absl import app
 from absl import flags
 from absl import logging
 
+from kgan import _cli
 from kgan.evaluation import classifier
 
 DATASETS = classifier.SHIPPED_CLASSIFIERS
@@ -55,29 +54,6 @@ def define_flags():
 
 FLAGS = flags.FLAGS
 
-_ILLEGAL_VALUE = re.compile(r"^flag (--[^=]+)=(.*?): (.*)$")
-
-
-def _fail(message):
-    print(f"{_PROGRAM}: error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def parse_flags(argv):
-    """Parses flags; a bad flag is one line on stderr and exit status 2, no traceback."""
-    try:
-        return FLAGS(argv)
-    except flags.UnrecognizedFlagError as error:
-        _fail(f"{str(error).splitlines()[0]}. Received: {error.flagvalue}")
-    except flags.Error as error:
-        message = str(error).splitlines()[0]
-        match = _ILLEGAL_VALUE.match(message)
-        if match:
-            name, value, reason = match.groups()
-            _fail(f"{name} has an invalid value ({reason}). Received: {name}={value}")
-        _fail(f"{message}. Received: {' '.join(argv[1:])}")
-
-
 def _check_flags():
     if FLAGS.dataset not in DATASETS:
         raise ValueError(
@@ -106,7 +82,7 @@ def _check_flags():
 def main(argv):
     logging.set_verbosity(logging.WARNING)
     if len(argv) > 1:
-        _fail(f"unexpected arguments (flags are --name=value). Received: {' '.join(argv[1:])}")
+        _cli.fail(_PROGRAM, f"unexpected arguments (flags are --name=value). Received: {' '.join(argv[1:])}")
     try:
         output = _check_flags()
         _, test_accuracy = classifier.train_classifier(
@@ -120,7 +96,7 @@ def main(argv):
             verbose=FLAGS.verbose,
         )
     except ValueError as error:
-        _fail(str(error).splitlines()[0])
+        _cli.fail(_PROGRAM, str(error).splitlines()[0])
     print(f"Test accuracy:             {test_accuracy:.4f}")
     print(f"Weights:                   {output}")
 
@@ -128,7 +104,7 @@ def main(argv):
 def run():
     """The `kgan-train-classifier` console script."""
     define_flags()
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=_cli.flags_parser(_PROGRAM))
 
 
 if __name__ == "__main__":

@@ -14,13 +14,13 @@ signatures of `kgan.serving.export`. Prints the path of the version written.
 import math
 import numbers
 import os
-import sys
 import zipfile
 
 from absl import app
 from absl import flags
 from absl import logging
 
+from kgan import _cli
 from kgan.callbacks.checkpoint import latest_checkpoint
 from kgan.serving import export
 
@@ -256,24 +256,10 @@ def _define_flags():
     )
 
 
-def _fail(message):
-    print(f"{_PROGRAM}: error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def _parse_flags(argv):
-    """Parses flags; a bad flag is one line on stderr and exit status 2, no traceback."""
-    try:
-        return flags.FLAGS(argv)
-    except flags.Error as error:
-        _fail(str(error).splitlines()[0])
-
-
 def main(argv):
     # TensorFlow's SavedModel writer logs every asset at INFO through absl.
     logging.set_verbosity(logging.WARNING)
-    if len(argv) > 1:
-        _fail(f"unexpected arguments (flags are --name=value). Received: {' '.join(argv[1:])}")
+    _cli.reject_positional(_PROGRAM, argv)
     values = flags.FLAGS
     try:
         path = export_from_path(
@@ -287,14 +273,14 @@ def main(argv):
             output_range=values.output_range,
         )
     except ValueError as error:
-        _fail(str(error).splitlines()[0])
+        _cli.fail(_PROGRAM, str(error).splitlines()[0])
     print(path)
 
 
 def run():
     """The `kgan-export` console script."""
     _define_flags()
-    app.run(main, flags_parser=_parse_flags)
+    app.run(main, flags_parser=_cli.flags_parser(_PROGRAM))
 
 
 if __name__ == "__main__":

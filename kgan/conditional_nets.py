@@ -62,13 +62,19 @@ def _labels_input():
     return keras.Input((), dtype="int32", name="labels")
 
 
-def _label_embedding(num_classes, embedding_dim, name):
-    # N(0, 1) like z: at initialization neither the latent vector nor the
-    # label drowns the other in the first layer.
+# In the generator the label embedding starts small. Started at N(0, 1), like z,
+# 50 label dimensions beside 100 latent ones let the generator ignore z: on MNIST,
+# 10 epochs gave one image per class in every conditioning (classifier agreement
+# 80% concat, 90% projection, 0% ACGAN); started at N(0, 0.05^2), 98-99.5%.
+_GENERATOR_EMBEDDING_STDDEV = 0.05
+_DISCRIMINATOR_EMBEDDING_STDDEV = 1.0
+
+
+def _label_embedding(num_classes, embedding_dim, name, stddev):
     return layers.Embedding(
         num_classes,
         embedding_dim,
-        embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0),
+        embeddings_initializer=keras.initializers.RandomNormal(stddev=stddev),
         name=name,
     )
 
@@ -156,7 +162,7 @@ def conditional_mlp_generator(
 
     z = keras.Input((latent_dim,), name="z")
     labels = _labels_input()
-    embedding = _label_embedding(num_classes, embedding_dim, "label_embedding")(labels)
+    embedding = _label_embedding(num_classes, embedding_dim, "label_embedding", _GENERATOR_EMBEDDING_STDDEV)(labels)
     x = layers.Concatenate(name="z_and_label")([z, embedding])
     for i, units in enumerate(hidden_units, start=1):
         x = layers.Dense(units, name=f"hidden_dense_{i}")(x)
@@ -229,7 +235,7 @@ def conditional_mlp_discriminator(
     labels = _labels_input()
     x = layers.Flatten(name="flatten")(images)
     if conditioning == "concat":
-        embedding = _label_embedding(num_classes, embedding_dim, "label_embedding")(labels)
+        embedding = _label_embedding(num_classes, embedding_dim, "label_embedding", _DISCRIMINATOR_EMBEDDING_STDDEV)(labels)
         x = layers.Concatenate(name="sample_and_label")([x, embedding])
     for i, units in enumerate(hidden_units, start=1):
         x = layers.Dense(units, name=f"hidden_dense_{i}")(x)
@@ -361,7 +367,7 @@ def conditional_dcgan_generator(
 
     z = keras.Input((latent_dim,), name="z")
     labels = _labels_input()
-    embedding = _label_embedding(num_classes, embedding_dim, "label_embedding")(labels)
+    embedding = _label_embedding(num_classes, embedding_dim, "label_embedding", _GENERATOR_EMBEDDING_STDDEV)(labels)
     x = layers.Concatenate(name="z_and_label")([z, embedding])
     images = _dcgan_upsampling(x, image_size, channels, base_filters)
     return keras.Model([z, labels], images, name=name)
@@ -428,7 +434,7 @@ def conditional_dcgan_discriminator(
     labels = _labels_input()
     x = images
     if conditioning == "concat":
-        embedding = _label_embedding(num_classes, embedding_dim, "label_embedding")(labels)
+        embedding = _label_embedding(num_classes, embedding_dim, "label_embedding", _DISCRIMINATOR_EMBEDDING_STDDEV)(labels)
         # Unit-variance weights for unit-variance embeddings give a label map
         # on the scale of pixels in [-1, 1].
         label_map = layers.Dense(

@@ -7,6 +7,7 @@ continues from the last completed epoch.
 
     kgan-train
     kgan-train --dataset=mnist --manual_dir=../shared/data/mnist --epochs=5
+    kgan-train --conditioning=projection --epochs=10 --workdir=runs/cgan
     kgan-train --dataset=ring8 --model=mlp --batch_size=256 --latent_dim=2 --epochs=40
     kgan-train --flagfile=mnist.flags
 
@@ -14,16 +15,18 @@ Every flag is a field of `kgan.training.TrainConfig`; `kgan.training.train` does
 """
 
 import dataclasses
-import sys
 
 from absl import app
 from absl import flags
 from absl import logging
 
+from kgan import _cli
 from kgan import training
 
 _HELP = {
     "model": f"Network family: {', '.join(training.MODELS)}.",
+    "conditioning": "Class conditioning: none (a GAN), or concat, projection, acgan (a "
+    "ConditionalGAN on the dataset's labels; how the discriminator uses them).",
     "dataset": "mnist_embedded (shipped), ring8/grid25/gaussian_1d (toy), a TFDS name, "
     "a folder of images, or a .npz/.npy file.",
     "split": "Dataset split (TFDS names).",
@@ -52,7 +55,8 @@ _HELP = {
     "export_dir": "Base folder of SavedModel exports (default: <workdir>/export).",
     "model_name": "Model name in the export path <export_dir>/<model_name>/<version>/.",
     "sample_every": "Write a sample grid every this many epochs.",
-    "num_samples": "Images in each sample grid.",
+    "num_samples": "Images in each sample grid; conditional grids have one row per class of "
+    "num_samples // num_classes images.",
     "resume": "Continue from the last checkpoint in the workdir, if any.",
     "deterministic": "Make TensorFlow ops deterministic (bit-exact reruns, a little slower).",
     "verbose": "Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.",
@@ -68,19 +72,6 @@ FLAGS = flags.FLAGS
 _PROGRAM = "kgan-train"
 
 
-def _fail(message):
-    print(f"{_PROGRAM}: error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def parse_flags(argv):
-    """Parses flags; a bad flag is one line on stderr and exit status 2, no traceback."""
-    try:
-        return FLAGS(argv)
-    except flags.Error as error:
-        _fail(str(error).splitlines()[0])
-
-
 def config_from_flags():
     """A `TrainConfig` holding the parsed flags' values."""
     return training.TrainConfig(
@@ -91,13 +82,12 @@ def config_from_flags():
 def main(argv):
     # TensorFlow's SavedModel writer logs every asset at INFO through absl.
     logging.set_verbosity(logging.WARNING)
-    if len(argv) > 1:
-        _fail(f"unexpected arguments (flags are --name=value). Received: {' '.join(argv[1:])}")
+    _cli.reject_positional(_PROGRAM, argv)
     config = config_from_flags()
     try:
         result = training.train(config)
     except ValueError as error:
-        _fail(str(error).splitlines()[0])
+        _cli.fail(_PROGRAM, str(error).splitlines()[0])
     if result.initial_epoch >= config.epochs and not result.history:
         print(f"Already trained for {config.epochs} epochs in {config.workdir}; nothing to do.")
     elif result.initial_epoch:
@@ -117,7 +107,7 @@ def main(argv):
 
 def run():
     """The `kgan-train` console script."""
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=_cli.flags_parser(_PROGRAM))
 
 
 if __name__ == "__main__":

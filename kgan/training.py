@@ -3,9 +3,12 @@
 import dataclasses
 import os
 
+from kgan import conditional as conditional_lib
 from kgan.datasets import toy as toy_lib
 
 MODELS = ("mlp", "dcgan")
+# "none" trains a `kgan.GAN`; the others a `kgan.ConditionalGAN` on labeled images.
+CONDITIONINGS = ("none",) + conditional_lib.CONDITIONINGS
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 EMBEDDED_DATASET = "mnist_embedded"
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -23,9 +26,11 @@ class TrainConfig:
 
     >>> config = TrainConfig(dataset="ring8", model="mlp", epochs=20, workdir="runs/ring8")
     >>> result = train(config)
+    >>> digits = TrainConfig(conditioning="projection", epochs=10, workdir="runs/cgan")
     """
 
     model: str = "dcgan"
+    conditioning: str = "none"
     dataset: str = EMBEDDED_DATASET
     split: str = "train"
     data_dir: str = ""
@@ -63,6 +68,10 @@ class TrainConfig:
         return self.dataset in toy_lib.TOY_NAMES
 
     @property
+    def is_conditional(self):
+        return self.conditioning != "none"
+
+    @property
     def checkpoint_dir(self):
         return os.path.join(self.workdir, "checkpoints")
 
@@ -73,6 +82,7 @@ class TrainConfig:
     def validate(self):
         """Raises `ConfigError` naming the first setting that cannot work."""
         _check_choice("model", self.model, MODELS)
+        _check_choice("conditioning", self.conditioning, CONDITIONINGS)
         _check_choice("mixed_precision", self.mixed_precision, PRECISIONS)
         from kgan import gan as gan_lib
         from kgan import losses
@@ -101,6 +111,12 @@ class TrainConfig:
         if self.manual_dir and not os.path.isdir(self.manual_dir):
             raise ConfigError(f"--manual_dir must be an existing folder. Received: --manual_dir={self.manual_dir}")
         if self.is_toy:
+            if self.is_conditional:
+                raise ConfigError(
+                    f"--conditioning needs images with class labels; --dataset={self.dataset} "
+                    "is a toy distribution without labels. Received: "
+                    f"--conditioning={self.conditioning} with --dataset={self.dataset}"
+                )
             if self.model != "mlp":
                 raise ConfigError(
                     f"--dataset={self.dataset} is a toy distribution, which only --model=mlp "
@@ -172,7 +188,8 @@ class TrainResult:
     """What `train` produced and where it put it.
 
     Attributes:
-        gan: the trained `kgan.GAN`.
+        gan: the trained `kgan.GAN`, a `kgan.ConditionalGAN` when
+            `config.conditioning` is not `"none"`.
         history: epoch logs of this run (`History.history`); empty when the run was
             already complete.
         initial_epoch: the epoch the run started from (> 0 after a resume).
@@ -219,8 +236,47 @@ def _networks(config, sample_shape):
     return generator, discriminator
 
 
+def _conditional_networks(config, sample_shape, num_classes):
+    from kgan import conditional_nets
+
+    if config.model == "dcgan":
+        height, _, channels = sample_shape
+        generator = conditional_nets.conditional_dcgan_generator(
+            num_classes, latent_dim=config.latent_dim, image_size=height, channels=channels,
+            base_filters=config.base_filters,
+        )
+        discriminator = conditional_nets.conditional_dcgan_discriminator(
+            num_classes, image_size=height, channels=channels,
+            base_filters=config.base_filters, conditioning=config.conditioning,
+        )
+        return generator, discriminator
+    generator = conditional_nets.conditional_mlp_generator(
+        num_classes, latent_dim=config.latent_dim, output_shape=sample_shape
+    )
+    discriminator = conditional_nets.conditional_mlp_discriminator(
+        num_classes, input_shape=sample_shape, conditioning=config.conditioning
+    )
+    return generator, discriminator
+
+
+@dataclasses.dataclass
+class _TrainingData:
+    """The training batches and what the networks and callbacks need to know of them."""
+
+    dataset: object
+    steps: int
+    sample_shape: tuple
+    # Set for conditional training only.
+    num_classes: object = None
+    class_names: object = None
+
+
 def _data(config, initial_epoch):
-    """The training dataset, its steps per epoch and the sample shape."""
+    """The training dataset, its steps per epoch and the sample shape, as `_TrainingData`.
+
+    With `--conditioning` the batches are `(images, labels)` and the classes are
+    given; a source without labels of two classes or more is a `ConfigError`.
+    """
     if config.is_toy:
         samples_per_epoch = toy_lib.DEFAULT_BATCHES_PER_EPOCH * config.batch_size
         # Toy data is a fixed sample set; its order is not keyed on the epoch, so a
@@ -230,7 +286,7 @@ def _data(config, initial_epoch):
             seed=config.seed + initial_epoch, repeat=True,
         )
         steps = config.steps_per_epoch or toy_lib.DEFAULT_BATCHES_PER_EPOCH
-        return dataset, steps, (toy_lib.get(config.dataset).dim,)
+        return _TrainingData(dataset, steps, (toy_lib.get(config.dataset).dim,))
     from kgan.datasets import images
 
     data = images.load_images(
@@ -238,6 +294,8 @@ def _data(config, initial_epoch):
         manual_dir=config.manual_dir or None,
         image_size=config.image_size or None,
     )
+    if config.is_conditional:
+        _check_labels(config, data)
     height, width, channels = data.image_shape
     if config.model == "dcgan" and height != width:
         raise ConfigError(
@@ -260,12 +318,32 @@ def _data(config, initial_epoch):
     # resumed run starts at the pass and batch where the interrupted one stopped.
     passes_done, batches_into_pass = divmod(initial_epoch * steps, steps_per_pass)
     dataset = images.image_dataset(
-        data, config.batch_size, seed=config.seed, initial_epoch=passes_done
+        data, config.batch_size, seed=config.seed, initial_epoch=passes_done,
+        with_labels=config.is_conditional,
     ).skip(batches_into_pass)
-    return dataset, steps, data.image_shape
+    if not config.is_conditional:
+        return _TrainingData(dataset, steps, data.image_shape)
+    return _TrainingData(dataset, steps, data.image_shape, data.num_classes, data.class_names)
 
 
-def _callbacks(config):
+def _check_labels(config, data):
+    """Raises `ConfigError` unless `data` has the labels of at least two classes."""
+    from kgan.datasets import images
+
+    received = f"Received: --dataset={config.dataset} with --conditioning={config.conditioning}"
+    if not data.has_labels:
+        raise ConfigError(
+            f"--conditioning needs a dataset with class labels; {images.describe(data)}. "
+            f"Pass --conditioning=none to train without them. {received}"
+        )
+    if not data.num_classes or data.num_classes < 2:
+        raise ConfigError(
+            f"--conditioning needs labels of at least two classes; {images.describe(data)} "
+            f"(num_classes={data.num_classes}). {received}"
+        )
+
+
+def _callbacks(config, data):
     from kgan import callbacks
 
     monitors = []
@@ -278,7 +356,7 @@ def _callbacks(config):
         monitors.append(
             callbacks.SampleGrid(os.path.join(config.workdir, "samples"),
                                  num_samples=config.num_samples, every=config.sample_every,
-                                 seed=config.seed)
+                                 seed=config.seed, class_names=data.class_names)
         )
     monitors += [
         callbacks.LossPlot(config.workdir),
@@ -290,6 +368,11 @@ def _callbacks(config):
 
 def train(config):
     """Trains a GAN as `kgan-train` does, resuming from the workdir's last checkpoint.
+
+    With `config.conditioning` other than `"none"` it trains a `kgan.ConditionalGAN`
+    on `(images, labels)` batches, with `kgan.conditional_nets` networks of the
+    `config.model` family; its sample grids have one row per class and its export
+    takes labels.
 
     Writes to `config.workdir`: `samples/` (grids or toy plots per epoch and
     `evolution.png`), `losses.png` and `history.csv`, `checkpoints/epoch_<n>.keras`,
@@ -322,26 +405,34 @@ def train(config):
     initial_epoch, checkpoint_path = (0, None)
     if config.resume:
         initial_epoch, checkpoint_path = checkpoint.latest_checkpoint(config.checkpoint_dir)
-    dataset, steps, sample_shape = _data(config, initial_epoch)
+    elif checkpoint.latest_checkpoint(config.checkpoint_dir)[1]:
+        # A fresh run would interleave its checkpoints with the earlier run's, and a
+        # later resume would pick whichever has the higher epoch.
+        raise ConfigError(
+            f"--noresume starts a new run, but {config.checkpoint_dir} holds an earlier run's "
+            f"checkpoints: use another --workdir or remove them. Received: --workdir={config.workdir}"
+        )
+    data = _data(config, initial_epoch)
     # The dtype policy is global in Keras; it only matters while layers are built, so
     # the caller's policy comes back afterwards.
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(config.mixed_precision)
     try:
-        gan = _load_or_build(config, checkpoint_path, sample_shape)
+        gan = _load_or_build(config, checkpoint_path, data)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
-    monitors = _callbacks(config)
+    monitors = _callbacks(config, data)
     history = {}
     if initial_epoch < config.epochs:
         history = gan.fit(
-            dataset, epochs=config.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
+            data.dataset, epochs=config.epochs, initial_epoch=initial_epoch,
+            steps_per_epoch=data.steps,
             callbacks=monitors, verbose=config.verbose,
         ).history
     return TrainResult(gan, history, initial_epoch, _written_paths(config, monitors))
 
 
-def _load_or_build(config, checkpoint_path, sample_shape):
+def _load_or_build(config, checkpoint_path, data):
     import keras
 
     from kgan import gan as gan_lib
@@ -349,16 +440,18 @@ def _load_or_build(config, checkpoint_path, sample_shape):
 
     if checkpoint_path:
         gan = keras.saving.load_model(checkpoint_path)
-        if tuple(gan.sample_shape) != tuple(sample_shape):
-            raise ConfigError(
-                f"The checkpoint in {config.checkpoint_dir} makes samples of shape "
-                f"{gan.sample_shape}, the data has {sample_shape}: use another --workdir "
-                f"or --noresume. Received: --dataset={config.dataset}"
-            )
+        _check_checkpoint(config, gan, data)
         return gan
-    generator, discriminator = _networks(config, sample_shape)
-    gan = gan_lib.GAN(generator, discriminator, d_steps=config.d_steps,
-                      d_batch=config.d_batch, seed=config.seed)
+    if config.is_conditional:
+        generator, discriminator = _conditional_networks(config, data.sample_shape, data.num_classes)
+        gan = conditional_lib.ConditionalGAN(
+            generator, discriminator, num_classes=data.num_classes, d_steps=config.d_steps,
+            d_batch=config.d_batch, seed=config.seed, conditioning=config.conditioning,
+        )
+    else:
+        generator, discriminator = _networks(config, data.sample_shape)
+        gan = gan_lib.GAN(generator, discriminator, d_steps=config.d_steps,
+                          d_batch=config.d_batch, seed=config.seed)
     loss = losses.get(config.loss)
     if config.label_smoothing:
         loss = type(loss)(label_smoothing=config.label_smoothing)
@@ -371,6 +464,30 @@ def _load_or_build(config, checkpoint_path, sample_shape):
         steps_per_execution=config.steps_per_execution,
     )
     return gan
+
+
+def _check_checkpoint(config, gan, data):
+    """Raises `ConfigError` when the checkpoint to resume from does not fit the config."""
+    advice = f"use another --workdir or --noresume, or the flags of the run in {config.workdir}"
+    if tuple(gan.sample_shape) != tuple(data.sample_shape):
+        raise ConfigError(
+            f"The checkpoint in {config.checkpoint_dir} makes samples of shape "
+            f"{gan.sample_shape}, the data has {data.sample_shape}: {advice}. "
+            f"Received: --dataset={config.dataset}"
+        )
+    # Resuming one kind of model with another's data pipeline would fail inside
+    # fit() (labels where none are expected, or the reverse).
+    trained = getattr(gan, "conditioning", "none")
+    if trained != config.conditioning:
+        raise ConfigError(
+            f"The checkpoint in {config.checkpoint_dir} was trained with "
+            f"--conditioning={trained}: {advice}. Received: --conditioning={config.conditioning}"
+        )
+    if config.is_conditional and gan.num_classes != data.num_classes:
+        raise ConfigError(
+            f"The checkpoint in {config.checkpoint_dir} has {gan.num_classes} classes, the "
+            f"data has {data.num_classes}: {advice}. Received: --dataset={config.dataset}"
+        )
 
 
 def _written_paths(config, monitors):

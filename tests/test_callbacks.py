@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tiny_models
+from test_conditional_e2e import conditional_image_gan
 
 import kgan
 from kgan import callbacks
@@ -163,6 +164,50 @@ def test_save_image_grid_rejects_other_shapes(tmp_path):
     with pytest.raises(ValueError, match=r"Received: images.shape=\(2, 4, 4, 2\)"):
         callbacks.save_image_grid(np.zeros((2, 4, 4, 2)), tmp_path / "x.png")
     assert not os.path.exists(tmp_path / "x.png")
+
+
+def conditional_fit(gan, callback_list, epochs=2):
+    labels = np.arange(32) % gan.num_classes
+    return gan.fit(
+        images(), labels, batch_size=16, epochs=epochs, callbacks=callback_list, verbose=0
+    )
+
+
+def test_sample_grid_of_a_conditional_gan_has_one_row_per_class(tmp_path):
+    gan = conditional_image_gan(num_classes=3)
+    gan.compile()
+    grid = callbacks.SampleGrid(tmp_path, num_samples=7, seed=2, class_names=["zero", "one", "two"])
+    conditional_fit(gan, [grid])
+
+    # 7 // 3 columns, each with one latent vector for every class.
+    np.testing.assert_array_equal(grid.labels, [0, 0, 1, 1, 2, 2])
+    samples = grid.samples_by_epoch[2]
+    assert samples.shape == (6, 28, 28, 1)
+    for row in range(3):
+        expected = gan.generate(labels=[row] * 2, seed=2)
+        np.testing.assert_allclose(samples[2 * row : 2 * row + 2], expected, rtol=1e-5, atol=1e-5)
+    assert not np.allclose(samples[0], samples[2])  # the label changes the image
+    unlabeled = callbacks.SampleGrid(tmp_path / "plain", num_samples=6, seed=2)
+    conditional_fit(gan, [unlabeled], epochs=1)
+    # The row labels take a band left of the images: the same images, a wider file.
+    named = assert_png(grid.paths[0])
+    plain = assert_png(unlabeled.paths[0])
+    assert named.shape[0] == plain.shape[0] and named.shape[1] > plain.shape[1]
+    assert_png(grid.paths[-1])  # evolution.png
+
+
+def test_sample_grid_samples_per_class_and_class_names_must_fit(tmp_path):
+    gan = conditional_image_gan(num_classes=3)
+    gan.compile()
+    grid = callbacks.SampleGrid(tmp_path, samples_per_class=4)
+    conditional_fit(gan, [grid], epochs=1)
+    assert grid.samples_by_epoch[1].shape == (12, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"3 classes. Received: 2 class_names=\['a', 'b'\]"):
+        conditional_fit(gan, [callbacks.SampleGrid(tmp_path, class_names=["a", "b"])], epochs=1)
+    with pytest.raises(ValueError, match="samples_per_class=0"):
+        callbacks.SampleGrid(tmp_path, samples_per_class=0)
+    with pytest.raises(ValueError, match="class_names='abc'"):
+        callbacks.SampleGrid(tmp_path, class_names="abc")
 
 
 # LossPlot.

@@ -1,5 +1,6 @@
 """kgan-train as a user runs it: bad flags, a short run, and an exact resume after SIGKILL."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -57,6 +58,8 @@ def bad_files(tmp_path_factory):
         (["--batch_size=-3"], "Received: --batch_size=-3"),
         (["--image_size=30"], "Received: --image_size=30"),
         (["--dataset=ring8"], "only --model=mlp can learn. Received: --model=dcgan"),
+        (["--dataset=ring8", "--model=mlp", "--conditioning=acgan"],
+         "Received: --conditioning=acgan with --dataset=ring8"),
         (["--dataset=/no/such/folder"], "does not exist. Received: --dataset=/no/such/folder"),
         (["--dataset={empty}"], "holds no PNG or JPEG images. Received: --dataset="),
         (["--dataset={truncated}"], "truncated.npz"),
@@ -88,6 +91,9 @@ def test_a_short_image_run_writes_grids_plots_checkpoint_and_export(tmp_path):
     # The same command again: nothing left to train, nothing lost.
     again = training.train(config)
     assert again.initial_epoch == 2 and again.history == {}
+    # Starting over in the same workdir would mix two runs' checkpoints.
+    with pytest.raises(training.ConfigError, match="Received: --workdir="):
+        training.train(dataclasses.replace(config, resume=False))
 
 
 def final_weights(workdir, epoch):

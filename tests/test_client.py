@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from serving_server import serve
+from test_conditional_e2e import conditional_image_gan
 
 import kgan
 from kgan.serving import client as client_lib
@@ -294,3 +295,124 @@ def test_cli_writes_a_grid_and_fails_in_one_line(server, tmp_path, closed_port):
     assert code == 2
     assert "model 'faces'" in error_line(stderr) and "Latest(faces)" in error_line(stderr)
     assert not (tmp_path / "never.png").exists()
+
+
+# A conditional GAN's export: labels sent beside the seed or the latent vectors.
+
+CONDITIONAL_MODEL = "cgan"
+
+
+@pytest.fixture(scope="module")
+def conditional_gan():
+    return conditional_image_gan()
+
+
+@pytest.fixture(scope="module")
+def conditional_server(conditional_gan, tmp_path_factory):
+    base_dir = tmp_path_factory.mktemp("conditional_models")
+    export.export_generator(conditional_gan, base_dir, CONDITIONAL_MODEL, max_images=MAX_IMAGES)
+    # The stand-in feeds whatever inputs a signature names, so labels need nothing new.
+    with serve(base_dir, CONDITIONAL_MODEL) as running:
+        yield running
+
+
+@pytest.fixture
+def conditional_client(conditional_server, protocol):
+    address = target(conditional_server, protocol)
+    with client_lib.Client(address, CONDITIONAL_MODEL, protocol=protocol) as opened:
+        yield opened
+
+
+def test_generate_with_labels_gives_the_conditional_gans_images(
+    conditional_client, conditional_gan
+):
+    labels = [3, 3, 7, 0]
+    result = conditional_client.generate(seed=9, num_images=4, labels=labels, with_png=True)
+    expected = conditional_gan.generate(labels=labels, seed=9)
+    assert_close_pixels(result["images"], expected_pixels(expected))
+    np.testing.assert_allclose(result["z"], conditional_gan.latent_vectors(4, 9), atol=1e-6)
+    np.testing.assert_array_equal(tf.io.decode_png(result["png"][2]).numpy(), result["images"][2])
+    # One label is every image's.
+    sevens = conditional_client.generate(seed=9, num_images=2, labels=7)["images"]
+    assert_close_pixels(sevens, expected_pixels(conditional_gan.generate(labels=[7, 7], seed=9)))
+
+
+def test_images_from_latent_with_labels(conditional_client, conditional_gan):
+    z = conditional_gan.latent_vectors(3, 4)
+    labels = np.array([1, 8, 5])
+    images = conditional_client.images_from_latent(z, labels=labels)
+    expected = conditional_gan.generator([z, labels], training=False).numpy()
+    assert_close_pixels(images, expected_pixels(expected))
+    fives = conditional_client.images_from_latent(z, labels=5)
+    np.testing.assert_array_equal(fives[2], images[2])
+    assert not np.array_equal(fives[0], images[0])
+
+
+def test_labels_the_server_refuses_are_invalid_requests(conditional_client, client, protocol):
+    out_of_range = r"\[0, 10\).*Received: label 10 at index 1"
+    with pytest.raises(client_lib.InvalidRequest, match=out_of_range):
+        conditional_client.generate(seed=0, num_images=2, labels=[4, 10])
+    with pytest.raises(client_lib.InvalidRequest, match="Received: label 11 at index 0"):
+        conditional_client.images_from_latent(np.zeros((1, 8)), labels=11)
+    # A conditional export without labels, and an unconditional one with them.
+    with pytest.raises(client_lib.InvalidRequest, match="labels"):
+        conditional_client.generate(seed=0, num_images=2)
+    with pytest.raises(client_lib.InvalidRequest, match="labels"):
+        client.images_from_latent(np.zeros((1, LATENT_DIM)), labels=1)
+    if protocol == "grpc":
+        with pytest.raises(client_lib.InvalidRequest, match="Sent extra: {labels}"):
+            client.generate(seed=0, num_images=2, labels=1)
+    else:
+        # TF Serving's REST API reads a columnar request's inputs by the
+        # signature's names and ignores any other (util/json_tensor.cc).
+        ignored = client.generate(seed=0, num_images=2, labels=1)["images"]
+        np.testing.assert_array_equal(ignored, client.generate(seed=0, num_images=2)["images"])
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda c: c.generate(seed=0, num_images=3, labels=[1, 2]),
+            "num_images is 3. Received: 2 labels",
+        ),
+        (lambda c: c.generate(seed=0, num_images=1, labels=-1), "Received: label -1"),
+        (lambda c: c.generate(seed=0, num_images=1, labels=[1.5]), "dtype float64"),
+        (lambda c: c.generate(seed=0, num_images=1, labels=[[1]]), r"shape \(1, 1\)"),
+        (lambda c: c.images_from_latent(np.zeros((2, 8)), labels=[1]), "batch of `z` is 2"),
+    ],
+)
+def test_bad_labels_fail_before_sending(call, message, closed_port):
+    unsent = client_lib.Client(f"127.0.0.1:{closed_port}", MODEL, protocol="rest")
+    with unsent, pytest.raises(ValueError, match=message):
+        call(unsent)
+
+
+def test_kgan_sample_sends_labels(conditional_server, tmp_path):
+    path = sample_cli.sample_to_png(
+        conditional_server.grpc_target, CONDITIONAL_MODEL, tmp_path / "sevens.png", labels=7,
+        num_images=4,
+    )
+    with open(path, "rb") as file:
+        assert file.read(8) == PNG_MAGIC
+    with contextlib.ExitStack() as stack:
+        runs = {
+            "labels": kgan_sample(
+                f"--server={conditional_server.rest_target}", "--protocol=rest",
+                f"--model_name={CONDITIONAL_MODEL}", "--labels=0,1,2",
+                f"--output={tmp_path / 'labels.png'}",
+            ),
+            "mismatch": kgan_sample(
+                f"--model_name={CONDITIONAL_MODEL}", "--labels=0,1,2", "--num_images=4",
+                f"--output={tmp_path / 'never.png'}",
+            ),
+        }
+        for process in runs.values():
+            stack.callback(process.kill)
+        results = {name: finish(process) for name, process in runs.items()}
+    code, _, stderr = results["labels"]
+    assert code == 0, stderr
+    assert (tmp_path / "labels.png").read_bytes().startswith(PNG_MAGIC)
+    code, _, stderr = results["mismatch"]
+    assert code == 2
+    assert "--num_images is 4. Received: 3 --labels=0,1,2" in error_line(stderr)

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from test_conditional_e2e import conditional_image_gan
 from tiny_models import LATENT_DIM, image_gan
 
 import kgan
@@ -428,3 +429,91 @@ def test_metadata_file_records_the_export_settings(dcgan, tmp_path):
         "truncation": 0.7,
         "signatures": ["generate", "serving_default"],
     }
+
+
+# --- A conditional GAN's export: labels beside z and the seed. ---
+
+
+@pytest.fixture(scope="module")
+def conditional_gan():
+    return conditional_image_gan()
+
+
+@pytest.fixture(scope="module")
+def conditional_served(conditional_gan, tmp_path_factory):
+    path = export.export_generator(
+        conditional_gan, tmp_path_factory.mktemp("cgan"), model_name="digits", max_images=16
+    )
+    session = ServingSession(path)
+    yield path, session
+    session.close()
+
+
+def conditional_pixels(gan, labels, seed):
+    return np.clip(np.round((gan.generate(labels=labels, seed=seed) + 1.0) * 127.5), 0, 255)
+
+
+def test_conditional_signatures_take_labels(conditional_served):
+    path, served = conditional_served
+    inputs = {
+        name: (tf.dtypes.as_dtype(info.dtype).name, [d.size for d in info.tensor_shape.dim])
+        for name, info in served.signatures["generate"].inputs.items()
+    }
+    assert inputs == {"seed": ("int64", []), "num_images": ("int32", []), "labels": ("int32", [-1])}
+    assert sorted(served.signatures["serving_default"].inputs) == ["labels", "z"]
+    assert sorted(served.signatures["generate"].outputs) == ["images", "png_bytes", "z"]
+    with open(os.path.join(path, export.METADATA_FILENAME)) as file:
+        metadata = json.load(file)
+    assert metadata["num_classes"] == 10 and metadata["latent_dim"] == LATENT_DIM
+
+
+def test_conditional_generate_gives_the_images_of_gan_generate(conditional_gan, conditional_served):
+    _, served = conditional_served
+    for seed, labels in [(7, [3, 3, 7, 0, 9]), (2**40, [1]), (0, list(range(10)))]:
+        labels = np.array(labels, np.int32)
+        outputs = served.run("generate", seed=seed, num_images=len(labels), labels=labels)
+        assert_close_pixels(outputs["images"], conditional_pixels(conditional_gan, labels, seed))
+        np.testing.assert_allclose(
+            outputs["z"], conditional_gan.latent_vectors(len(labels), seed), rtol=0, atol=1e-6
+        )
+        replayed = served.run("serving_default", z=outputs["z"], labels=labels)
+        np.testing.assert_array_equal(replayed["images"], outputs["images"])
+    # The same latent vectors with other labels make other images.
+    z = conditional_gan.latent_vectors(2, seed=0)
+    threes = served.run("serving_default", z=z, labels=np.array([3, 3], np.int32))["images"]
+    sevens = served.run("serving_default", z=z, labels=np.array([7, 7], np.int32))["images"]
+    assert not np.array_equal(threes, sevens)
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ([1, 2], r"one class id per image: num_images is 3. Received: 2 labels"),
+        ([1, 2, 3, 4], r"num_images is 3. Received: 4 labels"),
+        ([0, 10, 1], r"class ids in \[0, 10\) .*Received: label 10 at index 1"),
+        ([-3, 0, 1], r"Received: label -3 at index 0"),
+    ],
+)
+def test_conditional_generate_rejects_bad_labels(conditional_served, labels, message):
+    _, served = conditional_served
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        served.run_raw(
+            "generate", seed=np.array(1, np.int64), num_images=np.array(3, np.int32),
+            labels=np.array(labels, np.int32),
+        )
+
+
+def test_conditional_serving_default_rejects_bad_labels(conditional_served):
+    _, served = conditional_served
+    z = np.zeros((2, LATENT_DIM), np.float32)
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match="batch of `z` is 2. Received: 3 labels"
+    ):
+        served.run_raw("serving_default", z=z, labels=np.array([0, 1, 2], np.int32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Received: label 12 at index 1"):
+        served.run_raw("serving_default", z=z, labels=np.array([0, 12], np.int32))
+    # A label per row as a column, shape [2, 1], fails by shape rather than broadcasting.
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[2,1\] is not compatible"):
+        served.run_raw("serving_default", z=z, labels=np.array([[0], [1]], np.int32))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Type mismatch"):
+        served.run_raw("serving_default", z=z, labels=np.array([0, 1], np.int64))

@@ -110,7 +110,7 @@ def label_agreement(
         result["fid"] = float(
             metrics.frechet_distance(real_features, np.concatenate(fake_features))
         )
-        result["num_real"] = int(len(real_features))
+        result["num_real"] = len(real_features)
     return result
 
 
@@ -121,12 +121,12 @@ def format_agreement(result, title):
 
     >>> print(format_agreement(result, "cgan_concat, 10 epochs"))
     """
-    lines = [
-        title,
+    agreement = (
         f"label agreement {100 * result['accuracy']:.2f}% "
-        f"({result['num_per_class']} images per class, seed {result['seed']})",
-        "per class  " + " ".join(f"{100 * a:.1f}" for a in result["per_class_accuracy"]),
-    ]
+        f"({result['num_per_class']} images per class, seed {result['seed']})"
+    )
+    per_class = " ".join(f"{100 * a:.1f}" for a in result["per_class_accuracy"])
+    lines = [title, agreement, f"per class  {per_class}"]
     if "fid" in result:
         lines.append(f"FID {result['fid']:.4f} against {result['num_real']} real images")
     return "\n".join(lines)

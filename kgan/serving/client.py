@@ -96,6 +96,8 @@ class Client:
     `generate` and `images_from_latent` call its `generate` and
     `serving_default` signatures. The same seed gives the same images as
     `GAN.generate(num_images, seed=seed)` did in Python before the export.
+    The export of a `kgan.ConditionalGAN` also takes the class of each image:
+    pass `labels` to `generate` and `images_from_latent`.
 
     Over gRPC the client holds one channel, opened lazily by gRPC on the first
     call; `close()` it, or use the client as a context manager. Over REST each
@@ -154,13 +156,22 @@ class Client:
             self.target = _rest_base_url(target)
             self._transport = _RestTransport(self)
 
-    def generate(self, seed, num_images, with_png=False):
+    def generate(self, seed, num_images, labels=None, with_png=False):
         """Generates `num_images` images from `seed` with the `generate` signature.
 
         Args:
             seed: an integer >= 0; the same seed gives the same images.
             num_images: an integer >= 1, at most the export's `max_images`
                 (256 by default; the server rejects more with `InvalidRequest`).
+            labels: for a conditional generator's export, the class of each
+                image: one integer for all of them, or `num_images` integers.
+                The server rejects labels outside `[0, num_classes)`, and
+                none sent to a conditional export, with `InvalidRequest`; so
+                does it labels sent to an unconditional export over gRPC,
+                whereas TF Serving's REST API ignores them (it reads only the
+                inputs the signature names). The same seed and labels give
+                the images of `ConditionalGAN.generate(num_images,
+                labels=labels, seed=seed)`.
             with_png: also return each image as a PNG file. Over REST the
                 server sends them either way; over gRPC they are only sent
                 when asked for.
@@ -176,6 +187,7 @@ class Client:
         >>> result = client.generate(seed=0, num_images=4)
         >>> sorted(result)
         ['images', 'z']
+        >>> sevens = digits_client.generate(seed=0, num_images=4, labels=7)["images"]
         """
         seed = _check_int("seed", seed, 0)
         num_images = _check_int("num_images", num_images, 1)
@@ -190,6 +202,8 @@ class Client:
             "seed": np.asarray(seed, np.int64),
             "num_images": np.asarray(num_images, np.int32),
         }
+        if labels is not None:
+            inputs["labels"] = _check_labels(labels, num_images, "num_images")
         values = self._transport.predict(_GENERATE, inputs, outputs)
         result = {
             "images": self._array(values, _GENERATE, "images", np.uint8),
@@ -199,12 +213,14 @@ class Client:
             result["png"] = self._bytes_list(values, _GENERATE, _PNG)
         return result
 
-    def images_from_latent(self, z):
+    def images_from_latent(self, z, labels=None):
         """Turns latent vectors into images with the `serving_default` signature.
 
         Args:
             z: a 2-D array-like of real numbers, shape `(batch, latent_dim)`
                 with `batch >= 1`; sent as float32.
+            labels: for a conditional generator's export, the class of each
+                image: one integer for all of them, or `batch` integers.
 
         Returns:
             The images, uint8 of shape `(batch, height, width, channels)`.
@@ -214,9 +230,14 @@ class Client:
         >>> z = client.generate(seed=3, num_images=2)["z"]
         >>> client.images_from_latent(z * 0.5).shape
         (2, 28, 28, 1)
+        >>> digits_client.images_from_latent(z, labels=[3, 8]).shape
+        (2, 28, 28, 1)
         """
         z = _check_latents(z)
-        values = self._transport.predict(_DEFAULT, {"z": z}, ["images"])
+        inputs = {"z": z}
+        if labels is not None:
+            inputs["labels"] = _check_labels(labels, len(z), "the batch of `z`")
+        values = self._transport.predict(_DEFAULT, inputs, ["images"])
         return self._array(values, _DEFAULT, "images", np.uint8)
 
     def metadata(self):
@@ -451,9 +472,14 @@ class _RestTransport:
         return url + suffix
 
     def predict(self, signature, inputs, outputs):
-        if signature == _DEFAULT:
+        if signature == _DEFAULT and len(inputs) == 1:
             # The row ("instances") format: one latent vector per instance.
             body = {"signature_name": signature, "instances": inputs["z"].tolist()}
+        elif signature == _DEFAULT:
+            # With several inputs, each instance is an object naming them.
+            columns = {name: value.tolist() for name, value in inputs.items()}
+            instances = [dict(zip(columns, row)) for row in zip(*columns.values())]
+            body = {"signature_name": signature, "instances": instances}
         else:
             # The columnar ("inputs") format, the only one for scalar inputs.
             body = {
@@ -632,6 +658,41 @@ def _check_latents(z):
             f"batch >= 1. Received: z of shape {shape} and dtype {dtype}"
         )
     return array.astype(np.float32)
+
+
+def _check_labels(labels, count, count_name):
+    """`labels` as an int32 vector of `count` class ids; one int is repeated `count` times."""
+    try:
+        array = np.asarray(labels)
+    except (ValueError, TypeError):
+        array = None
+    valid = (
+        array is not None
+        and array.ndim <= 1
+        and array.dtype != bool
+        and np.issubdtype(array.dtype, np.integer)
+        and array.size >= 1
+    )
+    if not valid:
+        shape = getattr(array, "shape", None)
+        dtype = getattr(array, "dtype", None)
+        raise ValueError(
+            "`labels` must be one integer class id, or a 1-D sequence of them, one per "
+            f"image. Received: labels of shape {shape} and dtype {dtype}"
+        )
+    if array.ndim == 0:
+        array = np.full(count, array)
+    elif len(array) != count:
+        raise ValueError(
+            f"`labels` must hold one class id per image: {count_name} is {count}. "
+            f"Received: {len(array)} labels"
+        )
+    if array.min() < 0 or array.max() > _INT32_MAX:
+        bad = array.min() if array.min() < 0 else array.max()
+        raise ValueError(
+            f"`labels` must be class ids >= 0 that fit in an int32. Received: label {bad}"
+        )
+    return array.astype(np.int32)
 
 
 def _check_grpc_target(target):

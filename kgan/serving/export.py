@@ -27,12 +27,22 @@ The exported signatures are:
   in Python (mapped to uint8). `num_images` outside `[1, max_images]` fails
   with INVALID_ARGUMENT before anything is allocated.
 
+A conditional GAN (`kgan.ConditionalGAN`, or anything with `num_classes`)
+exports the same two signatures with one more input, `labels`: int32 class ids
+of shape `(batch,)`, one per image, beside `z` in `serving_default` and beside
+`seed` and `num_images` in `generate`, whose images are then those of
+`ConditionalGAN.generate(num_images, labels=labels, seed=seed)`. A `labels`
+input of another length than `z`'s batch or `num_images`, or a label outside
+`[0, num_classes)`, fails with INVALID_ARGUMENT naming it, before the
+generator runs.
+
 The generator always runs in inference mode (`training=False`).
 
 Next to `saved_model.pb` each version holds `kgan_export.json`, the export's
 settings (`latent_dim`, `sample_shape`, `output_range`, `max_images`,
-`truncation`, `signatures`, `kgan_version`, `tensorflow_version`) for clients
-that read the model folder; TensorFlow Serving ignores it.
+`truncation`, `signatures`, `kgan_version`, `tensorflow_version`, and for a
+conditional GAN `num_classes`) for clients that read the model folder;
+TensorFlow Serving ignores it.
 """
 
 import json
@@ -94,8 +104,9 @@ def export_generator(
 
     The version has two signatures, `serving_default` (latent vectors in,
     images out) and `generate` (a seed and a count in; images, their latent
-    vectors and PNG files out); see the module docstring. A settings file,
-    `kgan_export.json`, sits next to `saved_model.pb`.
+    vectors and PNG files out); see the module docstring. For a conditional
+    GAN both also take `labels`, one int32 class id per image. A settings
+    file, `kgan_export.json`, sits next to `saved_model.pb`.
 
     Truncation (the "truncation trick" of BigGAN, Brock et al. 2018) trades
     variety for typicality: the `generate` signature multiplies its standard
@@ -105,7 +116,9 @@ def export_generator(
     the `z` it is given.
 
     Args:
-        gan: a `kgan.GAN` (anything with `generator` and `latent_dim`).
+        gan: a `kgan.GAN` (anything with `generator` and `latent_dim`) or a
+            `kgan.ConditionalGAN` (also with `num_classes`; its generator takes
+            `[z, labels]`).
         base_dir: the directory TensorFlow Serving's `--model_base_path`
             points at, without the model name. Created if missing.
         model_name: the subdirectory of `base_dir` holding the versions.
@@ -137,8 +150,13 @@ def export_generator(
     >>> outputs = generate(seed=tf.constant(7, tf.int64), num_images=tf.constant(4))
     >>> sorted(outputs)
     ['images', 'png_bytes', 'z']
+    >>> path = kgan.serving.export.export_generator(conditional_gan, "/tmp/digits")
+    >>> sevens = tf.saved_model.load(path).signatures["generate"](
+    ...     seed=tf.constant(7, tf.int64), num_images=tf.constant(4),
+    ...     labels=tf.constant([7, 7, 7, 7]))["images"]
     """
     generator, latent_dim = _generator_and_latent_dim(gan)
+    num_classes = _num_classes(gan)
     model_dir = _model_dir(base_dir, model_name)
     if keep is not None:
         keep = _check_int("keep", keep, 1)
@@ -155,10 +173,12 @@ def export_generator(
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
-    functions = _serving_functions(generator, latent_dim, output_range, max_images, truncation)
+    functions = _serving_functions(
+        generator, latent_dim, output_range, max_images, truncation, num_classes
+    )
     for name, fn in functions.items():
         archive.add_endpoint(name, fn)
-    metadata = _metadata(latent_dim, output_range, max_images, truncation, functions)
+    metadata = _metadata(latent_dim, output_range, max_images, truncation, functions, num_classes)
 
     tmp_dir = _make_tmp_dir(model_dir, str(version))
     try:
@@ -231,38 +251,101 @@ def _serving_functions(
     output_range,
     max_images=DEFAULT_MAX_IMAGES,
     truncation=1.0,
+    num_classes=None,
 ):
     """The exported signatures, by name; each is a `tf.function` with a signature.
 
     Each signature is a latent part (where `z` comes from) followed by the shared
-    output part (`_outputs`), so a conditional generator adds its labels input
-    beside `z` without touching either.
+    output part (`_outputs`); a conditional generator (`num_classes` set) takes
+    its labels input beside `z`.
     """
 
-    def outputs(z):
-        return _outputs(generator(z, training=False), output_range)
+    def outputs(z, labels=None):
+        inputs = z if labels is None else [z, labels]
+        return _outputs(generator(inputs, training=False), output_range)
 
-    @tf.function(input_signature=[tf.TensorSpec([None, latent_dim], tf.float32, name="z")])
-    def serve(z):
-        return outputs(_checked_latents(z, latent_dim))
+    z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+    seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+    count_spec = tf.TensorSpec([], tf.int32, name="num_images")
 
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([], tf.int64, name="seed"),
-            tf.TensorSpec([], tf.int32, name="num_images"),
-        ]
-    )
-    def generate(seed, num_images):
+    if num_classes is None:
+
+        @tf.function(input_signature=[z_spec])
+        def serve(z):
+            return outputs(_checked_latents(z, latent_dim))
+
+        @tf.function(input_signature=[seed_spec, count_spec])
+        def generate(seed, num_images):
+            z = _seeded_latents(seed, num_images, latent_dim, max_images, truncation)
+            return _with_png({**outputs(z), "z": z})
+
+        return {"serving_default": serve, "generate": generate}
+
+    labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
+
+    @tf.function(input_signature=[z_spec, labels_spec])
+    def serve_conditional(z, labels):
+        z = _checked_latents(z, latent_dim)
+        labels = _checked_labels(labels, tf.shape(z)[0], "the batch of `z`", num_classes)
+        return outputs(z, labels)
+
+    @tf.function(input_signature=[seed_spec, count_spec, labels_spec])
+    def generate_conditional(seed, num_images, labels):
         z = _seeded_latents(seed, num_images, latent_dim, max_images, truncation)
-        return _with_png({**outputs(z), "z": z})
+        labels = _checked_labels(labels, tf.shape(z)[0], "num_images", num_classes)
+        return _with_png({**outputs(z, labels), "z": z})
 
-    return {"serving_default": serve, "generate": generate}
+    return {"serving_default": serve_conditional, "generate": generate_conditional}
 
 
 def _checked_latents(z, latent_dim):
     # The signature's shape is not enforced on the tensors a server feeds; without
     # this, a wrong length fails deep inside the generator with a matmul error.
     return tf.ensure_shape(z, [None, latent_dim])
+
+
+def _checked_labels(labels, count, count_name, num_classes):
+    """`labels` after in-graph checks of their shape, count and range.
+
+    As for `num_images`, the checks run before the generator: an out-of-range
+    label would otherwise index past the generator's embedding table, which
+    TensorFlow reports on CPU only (a GPU looks up zeros), and then in terms of
+    the table rather than of the request.
+    """
+    # The REST API's row format gives a label per instance, shape [batch]; a
+    # columnar request may send [batch, 1] or a scalar, which fail here by shape.
+    labels = tf.ensure_shape(labels, [None])
+    num_labels = tf.shape(labels)[0]
+    count_check = tf.debugging.Assert(
+        tf.equal(num_labels, count),
+        [
+            tf.strings.format(
+                f"`labels` must hold one class id per image: {count_name} is {{}}. "
+                "Received: {} labels",
+                [count, num_labels],
+            )
+        ],
+    )
+    with tf.control_dependencies([count_check]):
+        outside = tf.logical_or(labels < 0, labels >= num_classes)
+        # The first offending label's index, for the message; the padding keeps
+        # argmax and gather defined for an empty batch.
+        padded = tf.concat([labels, [0]], axis=0)
+        index = tf.argmax(
+            tf.cast(tf.concat([outside, [False]], axis=0), tf.int32), output_type=tf.int32
+        )
+        range_check = tf.debugging.Assert(
+            tf.logical_not(tf.reduce_any(outside)),
+            [
+                tf.strings.format(
+                    f"`labels` must be class ids in [0, {num_classes}) (num_classes="
+                    f"{num_classes} of this export). Received: label {{}} at index {{}}",
+                    [tf.gather(padded, index), index],
+                )
+            ],
+        )
+    with tf.control_dependencies([range_check]):
+        return tf.identity(labels)
 
 
 def _seeded_latents(seed, num_images, latent_dim, max_images, truncation):
@@ -343,12 +426,12 @@ def check_truncation(truncation):
     return float(truncation)
 
 
-def _metadata(latent_dim, output_range, max_images, truncation, functions):
+def _metadata(latent_dim, output_range, max_images, truncation, functions, num_classes):
     import kgan  # The package imports this module, so only at call time.
 
     # Read from the traced signature: subclassed generators have no `output_shape`.
     (samples,) = functions["serving_default"].get_concrete_function().structured_outputs.values()
-    return {
+    metadata = {
         "kgan_version": kgan.__version__,
         # A server older than this TensorFlow may lack ops the graph uses.
         "tensorflow_version": tf.__version__,
@@ -359,6 +442,10 @@ def _metadata(latent_dim, output_range, max_images, truncation, functions):
         "truncation": truncation,
         "signatures": sorted(functions),
     }
+    # Only conditional exports have the key, so unconditional ones stay as they were.
+    if num_classes is not None:
+        metadata["num_classes"] = num_classes
+    return metadata
 
 
 def _generator_and_latent_dim(gan):
@@ -370,6 +457,23 @@ def _generator_and_latent_dim(gan):
             f"`latent_dim`. Received: gan={gan!r}"
         )
     return generator, int(latent_dim)
+
+
+def _num_classes(gan):
+    """The class count of a conditional GAN (`kgan.ConditionalGAN`), else `None`."""
+    num_classes = getattr(gan, "num_classes", None)
+    if num_classes is None:
+        return None
+    if (
+        not isinstance(num_classes, numbers.Integral)
+        or isinstance(num_classes, bool)
+        or num_classes < 2
+    ):
+        raise ValueError(
+            "A conditional GAN's `num_classes` must be an integer >= 2. "
+            f"Received: num_classes={num_classes!r}"
+        )
+    return int(num_classes)
 
 
 def _model_dir(base_dir, model_name):

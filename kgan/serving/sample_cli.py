@@ -6,16 +6,19 @@ It calls the `generate` signature of a model exported by
     kgan-sample --model_name=digits --seed=7
     kgan-sample --server=localhost:8501 --protocol=rest --num_images=64 --output=grid.png
     kgan-sample --server=models.internal:8500 --model_name=digits --version=3
+    kgan-sample --model_name=cgan --label=7 --num_images=16    # a conditional export
+    kgan-sample --model_name=cgan --labels=0,1,2,3,4,5,6,7,8,9
 
 Any failure (a bad flag, an unreachable server, an unknown model) is one line
 `kgan-sample: error: ...` on stderr and exit status 2.
 """
 
-import sys
 
+import numpy as np
 from absl import app
 from absl import flags
 
+from kgan import _cli
 from kgan.callbacks.sample_grid import save_image_grid
 from kgan.serving import client as client_lib
 
@@ -23,6 +26,8 @@ FLAGS = flags.FLAGS
 _PROGRAM = "kgan-sample"
 # The server's pixels are uint8.
 _PIXEL_RANGE = (0, 255)
+# Titles list at most this many labels; the grid shows the images anyway.
+_TITLE_LABELS = 10
 
 
 def sample_to_png(
@@ -34,6 +39,7 @@ def sample_to_png(
     protocol="grpc",
     version=None,
     timeout=30.0,
+    labels=None,
 ):
     """Draws images from a served generator and writes them as one PNG grid.
 
@@ -47,6 +53,8 @@ def sample_to_png(
         protocol: `"grpc"` or `"rest"`.
         version: an integer >= 0, the model version, or `None` for the latest.
         timeout: seconds to wait for the server's answer.
+        labels: for a conditional generator's export, the class of the
+            images: one integer for all of them, or `num_images` integers.
 
     Returns:
         The path written, as a str.
@@ -60,14 +68,27 @@ def sample_to_png(
 
     >>> kgan.serving.sample_cli.sample_to_png("localhost:8500", "digits", "/tmp/grid.png", seed=7)
     '/tmp/grid.png'
+    >>> kgan.serving.sample_cli.sample_to_png("localhost:8500", "cgan", "/tmp/sevens.png", labels=7)
+    '/tmp/sevens.png'
     """
     with client_lib.Client(
         server, model_name, protocol=protocol, version=version, timeout=timeout
     ) as client:
-        images = client.generate(seed, num_images)["images"]
+        images = client.generate(seed, num_images, labels=labels)["images"]
     return save_image_grid(
-        images, output, title=f"{model_name}, seed {seed}", output_range=_PIXEL_RANGE
+        images, output, title=_title(model_name, seed, labels), output_range=_PIXEL_RANGE
     )
+
+
+def _title(model_name, seed, labels):
+    title = f"{model_name}, seed {seed}"
+    if labels is None:
+        return title
+    labels = np.asarray(labels).reshape(-1).tolist()
+    if len(set(labels)) == 1:
+        return f"{title}, label {labels[0]}"
+    shown = ",".join(str(label) for label in labels[:_TITLE_LABELS])
+    return f"{title}, labels {shown}" + ("..." if len(labels) > _TITLE_LABELS else "")
 
 
 def define_flags():
@@ -100,21 +121,17 @@ def define_flags():
         16,
         "How many images to draw (at most the export's max_images, 256 by default).",
     )
+    flags.DEFINE_list(
+        "labels",
+        None,
+        "For a conditional export: the class of each image, comma-separated; "
+        "--num_images defaults to their number.",
+    )
+    flags.DEFINE_integer(
+        "label", None, "For a conditional export: one class for all --num_images images."
+    )
     flags.DEFINE_string("output", "samples.png", "Where to write the PNG grid.")
     flags.DEFINE_float("timeout", 30.0, "Seconds to wait for the server's answer.")
-
-
-def _fail(message):
-    print(f"{_PROGRAM}: error: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def parse_flags(argv):
-    """Parses flags; a bad flag is one line on stderr and exit status 2, no traceback."""
-    try:
-        return FLAGS(argv)
-    except flags.Error as error:
-        _fail(str(error).splitlines()[0])
 
 
 def _check_flags():
@@ -122,49 +139,79 @@ def _check_flags():
     minimums = {"num_images": 1, "seed": 0, "version": 0}
     for name, minimum in minimums.items():
         if FLAGS[name].value < minimum:
-            _fail(
+            _cli.fail(_PROGRAM, 
                 f"--{name} must be an integer >= {minimum}. Received: --{name}={FLAGS[name].value}"
             )
     if not FLAGS.timeout > 0:
-        _fail(
+        _cli.fail(_PROGRAM, 
             f"--timeout must be a positive number of seconds. Received: --timeout={FLAGS.timeout}"
         )
     if FLAGS.protocol not in client_lib.PROTOCOLS:
-        _fail(
+        _cli.fail(_PROGRAM, 
             f"--protocol must be one of {', '.join(client_lib.PROTOCOLS)}. "
             f"Received: --protocol={FLAGS.protocol}"
         )
     for name in ("server", "model_name", "output"):
         if not FLAGS[name].value:
-            _fail(f"--{name} must not be empty. Received: --{name}=''")
+            _cli.fail(_PROGRAM, f"--{name} must not be empty. Received: --{name}=''")
+
+
+def _labels_and_count():
+    """The labels to send (`None`, an int or a list of ints) and the number of images."""
+    labels, label = FLAGS.labels, FLAGS.label
+    if labels is not None and label is not None:
+        _cli.fail(_PROGRAM, 
+            "pass --labels (one class per image) or --label (one class for all), not both. "
+            f"Received: --labels={','.join(labels)} with --label={label}"
+        )
+    if label is not None:
+        if label < 0:
+            _cli.fail(_PROGRAM, f"--label must be a class id >= 0. Received: --label={label}")
+        return label, FLAGS.num_images
+    if labels is None:
+        return None, FLAGS.num_images
+    text = ",".join(labels)
+    try:
+        values = [int(item) for item in labels]
+    except ValueError:
+        values = []
+    if not values or min(values) < 0:
+        _cli.fail(_PROGRAM, f"--labels must be class ids >= 0, comma-separated. Received: --labels={text}")
+    if FLAGS["num_images"].present and FLAGS.num_images != len(values):
+        _cli.fail(_PROGRAM, 
+            "--labels must give one class per image: --num_images is "
+            f"{FLAGS.num_images}. Received: {len(values)} --labels={text}"
+        )
+    return values, len(values)
 
 
 def main(argv):
-    if len(argv) > 1:
-        _fail(f"unexpected arguments (flags are --name=value). Received: {' '.join(argv[1:])}")
+    _cli.reject_positional(_PROGRAM, argv)
     _check_flags()
+    labels, num_images = _labels_and_count()
     try:
         path = sample_to_png(
             FLAGS.server,
             FLAGS.model_name,
             FLAGS.output,
             seed=FLAGS.seed,
-            num_images=FLAGS.num_images,
+            num_images=num_images,
             protocol=FLAGS.protocol,
             version=FLAGS.version or None,
             timeout=FLAGS.timeout,
+            labels=labels,
         )
     except (client_lib.ServingError, ValueError, ImportError) as error:
-        _fail(str(error).splitlines()[0])
+        _cli.fail(_PROGRAM, str(error).splitlines()[0])
     except OSError as error:
-        _fail(f"cannot write --output={FLAGS.output}: {error.strerror or error}")
+        _cli.fail(_PROGRAM, f"cannot write --output={FLAGS.output}: {error.strerror or error}")
     print(path)
 
 
 def run():
     """The `kgan-sample` console script."""
     define_flags()
-    app.run(main, flags_parser=parse_flags)
+    app.run(main, flags_parser=_cli.flags_parser(_PROGRAM))
 
 
 if __name__ == "__main__":

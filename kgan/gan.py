@@ -364,7 +364,7 @@ class GAN(keras.Model):
         """The latent vectors `generate(num_samples, seed=seed)` uses, as numpy."""
         return latent_vectors(num_samples, self.latent_dim, seed).numpy()
 
-    def generate(self, num_samples, seed=None, batch_size=256):
+    def generate(self, num_samples, seed=None, batch_size=256, labels=None):
         """Generates samples with the generator in inference mode.
 
         Args:
@@ -372,6 +372,7 @@ class GAN(keras.Model):
             seed: an integer; the same seed gives the same samples (also from an exported
                 generator's `generate` signature). `None` draws a fresh seed.
             batch_size: samples per generator call; it does not change the result.
+            labels: must be None: this GAN is unconditional (see `ConditionalGAN`).
 
         Returns:
             A numpy array of shape `(num_samples,) + sample_shape`.
@@ -380,6 +381,11 @@ class GAN(keras.Model):
 
         >>> images = gan.generate(64, seed=0)
         """
+        if labels is not None:
+            raise ValueError(
+                "This GAN is unconditional and takes no labels; train a "
+                f"kgan.ConditionalGAN for class-conditional samples. Received: labels={labels!r}"
+            )
         num_samples = _check_int("num_samples", num_samples, 1)
         batch_size = _check_int("batch_size", batch_size, 1)
         if seed is None:

@@ -201,6 +201,8 @@ def test_generate_is_reproducible_by_seed_and_independent_of_batch_size():
     assert a.shape == (10, 2) and isinstance(a, np.ndarray)
     with pytest.raises(ValueError, match="Received: num_samples=0"):
         gan.generate(0)
+    with pytest.raises(ValueError, match="unconditional.*Received: labels=3"):
+        gan.generate(4, labels=3)
 
 
 def test_user_loss_object_trains():

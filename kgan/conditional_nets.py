@@ -255,46 +255,6 @@ def conditional_mlp_discriminator(
     return keras.Model([images, labels], logits, name=name)
 
 
-def _dcgan_upsampling(x, image_size, channels, base_filters):
-    """`kgan.nets.dcgan_generator` from its input vector to tanh images."""
-    map_size = nets_lib._small_map_size(image_size)
-    num_upsamplings = nets_lib._num_upsamplings(image_size)
-    filters = base_filters * 2 ** (num_upsamplings - 1)
-    # The bias would be cancelled by the batch normalization that follows.
-    x = layers.Dense(
-        map_size * map_size * filters,
-        use_bias=False,
-        kernel_initializer=nets_lib._dcgan_initializer(),
-        name="projection",
-    )(x)
-    x = layers.Reshape((map_size, map_size, filters), name="reshape")(x)
-    x = layers.BatchNormalization(name="projection_bn")(x)
-    x = layers.ReLU(name="projection_relu")(x)
-    for i in range(1, num_upsamplings):
-        filters //= 2
-        x = layers.Conv2DTranspose(
-            filters,
-            nets_lib._DCGAN_KERNEL_SIZE,
-            strides=2,
-            padding="same",
-            use_bias=False,
-            kernel_initializer=nets_lib._dcgan_initializer(),
-            name=f"up_{i}_conv",
-        )(x)
-        x = layers.BatchNormalization(name=f"up_{i}_bn")(x)
-        x = layers.ReLU(name=f"up_{i}_relu")(x)
-    # No batch normalization at the output (DCGAN), so the bias is useful.
-    x = layers.Conv2DTranspose(
-        channels,
-        nets_lib._DCGAN_KERNEL_SIZE,
-        strides=2,
-        padding="same",
-        kernel_initializer=nets_lib._dcgan_initializer(),
-        name="output_conv",
-    )(x)
-    return layers.Activation("tanh", dtype="float32", name="images")(x)
-
-
 def _dcgan_features(x, image_size, base_filters):
     """`kgan.nets.dcgan_discriminator` up to its flattened last feature map."""
     filters = base_filters
@@ -369,7 +329,7 @@ def conditional_dcgan_generator(
     labels = _labels_input()
     embedding = _label_embedding(num_classes, embedding_dim, "label_embedding", _GENERATOR_EMBEDDING_STDDEV)(labels)
     x = layers.Concatenate(name="z_and_label")([z, embedding])
-    images = _dcgan_upsampling(x, image_size, channels, base_filters)
+    images = nets_lib.dcgan_upsampling(x, image_size, channels, base_filters)
     return keras.Model([z, labels], images, name=name)
 
 

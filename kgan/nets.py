@@ -291,11 +291,29 @@ def dcgan_generator(
     _check_positive_int("channels", channels)
     _check_positive_int("base_filters", base_filters)
 
+    z = keras.Input((latent_dim,), name="z")
+    images = dcgan_upsampling(z, image_size, channels, base_filters)
+    return keras.Model(z, images, name=name)
+
+
+def dcgan_upsampling(x, image_size, channels, base_filters):
+    """The DCGAN generator from its input vector to tanh images, on a Keras tensor.
+
+    Shared by `dcgan_generator` and the conditional generators, whose input is
+    `z` joined with a label embedding.
+
+    Args:
+        x: a Keras tensor `(batch, features)`.
+        image_size: 28 or a power of two >= 16.
+        channels: channels of the images.
+        base_filters: filters of the last hidden layer; each earlier one has twice as many.
+
+    Returns:
+        A float32 Keras tensor `(batch, image_size, image_size, channels)` in [-1, 1].
+    """
     map_size = _small_map_size(image_size)
     num_upsamplings = _num_upsamplings(image_size)
     filters = base_filters * 2 ** (num_upsamplings - 1)
-
-    z = keras.Input((latent_dim,), name="z")
     # The projection is DCGAN's "first layer": a matrix multiplication
     # reshaped into a 4-D tensor, not a fully connected hidden layer. Its bias
     # would be cancelled by the batch normalization that follows.
@@ -304,7 +322,7 @@ def dcgan_generator(
         use_bias=False,
         kernel_initializer=_dcgan_initializer(),
         name="projection",
-    )(z)
+    )(x)
     x = layers.Reshape((map_size, map_size, filters), name="reshape")(x)
     x = layers.BatchNormalization(name="projection_bn")(x)
     x = layers.ReLU(name="projection_relu")(x)
@@ -335,8 +353,7 @@ def dcgan_generator(
     )(x)
     # A separate float32 activation layer keeps images in full precision
     # under mixed precision.
-    images = layers.Activation("tanh", dtype="float32", name="images")(x)
-    return keras.Model(z, images, name=name)
+    return layers.Activation("tanh", dtype="float32", name="images")(x)
 
 
 def dcgan_discriminator(

@@ -3,6 +3,8 @@
 import math
 import numbers
 
+import numpy as np
+
 
 def check_int(name, value, minimum):
     """Returns `value` as an int, or raises a ValueError naming it.
@@ -12,6 +14,13 @@ def check_int(name, value, minimum):
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
     return int(value)
+
+
+def check_bool(name, value):
+    """Returns `value` if it is a bool (numpy's included), or raises a ValueError naming it."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return bool(value)
 
 
 def check_range(name, value):

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from kgan import gan as gan_lib
 from kgan import random as random_lib
+from kgan._validation import check_bool as _check_bool
 from kgan._validation import check_int as _check_int
 
 CONDITIONINGS = ("concat", "projection", "acgan")
@@ -208,6 +209,8 @@ class ConditionalGAN(gan_lib.GAN):
             discriminator takes and returns, see above.
         aux_weight: the weight of ACGAN's classification loss, >= 0; only for
             `"acgan"`.
+        reuse_fakes: one generator pass per step for the last discriminator update
+            and the generator update (default), or fresh fakes; as in `GAN`.
         **kwargs: passed to `keras.Model` (for example `name`).
 
     Example:
@@ -234,6 +237,7 @@ class ConditionalGAN(gan_lib.GAN):
         seed=0,
         conditioning="concat",
         aux_weight=1.0,
+        reuse_fakes=True,
         **kwargs,
     ):
         # GAN.__init__ checks its networks with a single-input generator, so the
@@ -254,6 +258,7 @@ class ConditionalGAN(gan_lib.GAN):
             )
         self.d_batch = d_batch
         self.seed = _check_int("seed", seed, 0)
+        self.reuse_fakes = _check_bool("reuse_fakes", reuse_fakes)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = _infer_latent_dim(generator, latent_dim)
@@ -342,19 +347,15 @@ class ConditionalGAN(gan_lib.GAN):
             loss += self.aux_weight * _class_loss(fake_scores[1], fake_labels)
         return loss
 
-    def _discriminator_update(self, real, labels, step, update, num_replicas):
-        num_fake = tf.shape(real)[0]
-        first_draw = _DRAWS_PER_D_UPDATE * update
-        z, fake_labels = self._latents_and_labels(num_fake, self.seed, step, first_draw)
-        # The fakes are made outside the tape: the discriminator update needs no
-        # gradient through the generator.
-        fake = self.generator([z, fake_labels], training=True)
+    def _labeled_discriminator_update(self, real, labels, fake, fake_labels, step, update,
+                                      num_replicas):
+        """One D update: (d_loss, penalty, real_scores, fake_scores)."""
         d_variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             real_scores = self._scores(real, labels, training=True)
             fake_scores = self._scores(fake, fake_labels, training=True)
             d_loss = self._discriminator_loss(real_scores, labels, fake_scores, fake_labels)
-            penalty_key = self._draw_key(self.seed, step, first_draw + 2)
+            penalty_key = self._draw_key(self.seed, step, _DRAWS_PER_D_UPDATE * update + 2)
             scorer = _AdversarialScore(self, labels)
             penalty = tf.add_n(
                 [tf.constant(0.0)] + [p(scorer, real, fake, penalty_key) for p in self.d_penalties]
@@ -368,18 +369,6 @@ class ConditionalGAN(gan_lib.GAN):
         for p in self.d_penalties:
             p.after_discriminator_update(self.discriminator)
         return d_loss, penalty, real_scores, fake_scores
-
-    def _generator_update(self, num_fake, step, num_replicas):
-        first_draw = _DRAWS_PER_D_UPDATE * self.d_steps
-        z, fake_labels = self._latents_and_labels(num_fake, self.seed, step, first_draw)
-        g_variables = self.generator.trainable_variables
-        with tf.GradientTape() as tape:
-            fake = self.generator([z, fake_labels], training=True)
-            g_loss = self._generator_loss(self._scores(fake, fake_labels, training=True), fake_labels)
-            scaled_g_loss = self.g_optimizer.scale_loss(g_loss / num_replicas)
-        gradients = tape.gradient(scaled_g_loss, g_variables)
-        self.g_optimizer.apply_gradients(zip(gradients, g_variables))
-        return g_loss
 
     def _update_trackers(self, d_loss, g_loss, real_scores, fake_scores, labels, penalty=None):
         self.d_loss_tracker.update_state(d_loss)
@@ -399,17 +388,52 @@ class ConditionalGAN(gan_lib.GAN):
         real, labels = self._labeled_batch(data)
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         step = self.g_optimizer.iterations
-        for i in range(self.d_steps):
+        last = self.d_steps - 1
+
+        def real_slice(i):
             if self.d_batch == "split":
-                real_i, labels_i = real[i :: self.d_steps], labels[i :: self.d_steps]
-            else:
-                real_i, labels_i = real, labels
-            d_loss, penalty, real_scores, fake_scores = self._discriminator_update(
-                real_i, labels_i, step, i, num_replicas
+                return real[i :: self.d_steps], labels[i :: self.d_steps]
+            return real, labels
+
+        def fake_inputs(i):
+            num_fake = tf.shape(real_slice(i)[0])[0]
+            return self._latents_and_labels(num_fake, self.seed, step, _DRAWS_PER_D_UPDATE * i)
+
+        fresh_updates = self.d_steps - 1 if self.reuse_fakes else self.d_steps
+        for i in range(fresh_updates):
+            z, fake_labels = fake_inputs(i)
+            # The fakes are made outside the tape: the discriminator update needs no
+            # gradient through the generator.
+            fake = self.generator([z, fake_labels], training=True)
+            real_i, labels_i = real_slice(i)
+            d_results = self._labeled_discriminator_update(
+                real_i, labels_i, fake, fake_labels, step, i, num_replicas
             )
-        # As in GAN: the generator update uses as many samples as the first slice.
-        num_fake = tf.shape(real[0 :: self.d_steps] if self.d_batch == "split" else real)[0]
-        g_loss = self._generator_update(num_fake, step, num_replicas)
+
+        g_variables = self.generator.trainable_variables
+        # As in GAN.train_step: the tape watches only G, so a D update inside it
+        # records nothing.
+        with tf.GradientTape(watch_accessed_variables=False) as tape:
+            tape.watch([v.value for v in g_variables])
+            if self.reuse_fakes:
+                z, fake_labels = fake_inputs(last)
+                fake = self.generator([z, fake_labels], training=True)
+                real_i, labels_i = real_slice(last)
+                d_results = self._labeled_discriminator_update(
+                    real_i, labels_i, tf.stop_gradient(fake), fake_labels, step, last, num_replicas
+                )
+            else:
+                # As in GAN: the generator update uses as many samples as the first slice.
+                num_fake = tf.shape(real_slice(0)[0])[0]
+                z, fake_labels = self._latents_and_labels(
+                    num_fake, self.seed, step, _DRAWS_PER_D_UPDATE * self.d_steps
+                )
+                fake = self.generator([z, fake_labels], training=True)
+            g_loss = self._generator_loss(self._scores(fake, fake_labels, training=True), fake_labels)
+            scaled_g_loss = self.g_optimizer.scale_loss(g_loss / num_replicas)
+        gradients = tape.gradient(scaled_g_loss, g_variables)
+        self.g_optimizer.apply_gradients(zip(gradients, g_variables))
+        d_loss, penalty, real_scores, fake_scores = d_results
         return self._update_trackers(
             d_loss, g_loss, real_scores, fake_scores, labels_i, penalty
         )

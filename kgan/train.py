@@ -43,13 +43,16 @@ _HELP = {
     "base_filters": "DCGAN width: filters of the widest layer are base_filters * 2**(depth-1).",
     "d_steps": "Discriminator updates per generator update (the paper's k).",
     "d_batch": "How the k updates use a batch: split (fresh samples each) or reuse.",
+    "reuse_fakes": "One generator pass per step: the generator update reuses the last "
+    "discriminator update's fakes (faster; --noreuse_fakes draws fresh ones).",
     "g_learning_rate": "Generator Adam learning rate.",
     "d_learning_rate": "Discriminator Adam learning rate.",
     "beta_1": "Adam beta_1 of both optimizers.",
     "beta_2": "Adam beta_2 of both optimizers.",
     "jit_compile": "Compile the training step with XLA (helps on GPUs, not on small CPUs).",
     "steps_per_execution": "Training steps per call into the compiled function.",
-    "mixed_precision": f"Keras dtype policy: {', '.join(training.PRECISIONS)}.",
+    "mixed_precision": f"Keras dtype policy: {', '.join(training.PRECISIONS)} "
+    "(mixed_float16 adds loss scaling to both optimizers).",
     "seed": "Seed of weights, data order and training noise.",
     "workdir": "Where samples, plots, checkpoints and (by default) exports go.",
     "export_dir": "Base folder of SavedModel exports (default: <workdir>/export).",

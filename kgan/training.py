@@ -46,6 +46,7 @@ class TrainConfig:
     base_filters: int = 32
     d_steps: int = 1
     d_batch: str = "split"
+    reuse_fakes: bool = True
     g_learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -206,12 +207,8 @@ class TrainResult:
 def _optimizer(config, learning_rate):
     import keras
 
-    optimizer = keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
-    if config.mixed_precision == "mixed_float16":
-        # float16 gradients underflow without loss scaling; GAN.train_step calls
-        # optimizer.scale_loss, which this wrapper implements.
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    return optimizer
+    # Under mixed_float16, GAN.compile wraps it in a LossScaleOptimizer.
+    return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
 
 
 def _networks(config, sample_shape):
@@ -447,11 +444,13 @@ def _load_or_build(config, checkpoint_path, data):
         gan = conditional_lib.ConditionalGAN(
             generator, discriminator, num_classes=data.num_classes, d_steps=config.d_steps,
             d_batch=config.d_batch, seed=config.seed, conditioning=config.conditioning,
+            reuse_fakes=config.reuse_fakes,
         )
     else:
         generator, discriminator = _networks(config, data.sample_shape)
         gan = gan_lib.GAN(generator, discriminator, d_steps=config.d_steps,
-                          d_batch=config.d_batch, seed=config.seed)
+                          d_batch=config.d_batch, seed=config.seed,
+                          reuse_fakes=config.reuse_fakes)
     loss = losses.get(config.loss)
     if config.label_smoothing:
         loss = type(loss)(label_smoothing=config.label_smoothing)

@@ -35,6 +35,9 @@ CONFIGS = {
     # One-sided: real target 0.9 (Salimans et al. 2016).
     "label_smoothing": {"loss": "non_saturating", "label_smoothing": 0.1},
     "hinge": {"loss": "hinge"},
+    # The G update draws fresh latents and runs G again (kgan's default reuses the
+    # last D update's fakes): shows what reuse_fakes costs in coverage, if anything.
+    "fresh_fakes": {"loss": "non_saturating", "reuse_fakes": False},
     "wgan_gp": {"loss": "wasserstein", "penalty": "gradient_penalty", "d_steps": 5},
 }
 

@@ -57,6 +57,7 @@ def train_toy_gan(
     loss="non_saturating",
     penalty=None,
     d_steps=1,
+    reuse_fakes=True,
     steps=4000,
     batch_size=256,
     learning_rate=1e-3,
@@ -77,6 +78,7 @@ def train_toy_gan(
         loss: a loss name or object (`kgan.losses`).
         penalty: a penalty name, object, list or None (`kgan.penalties`).
         d_steps: discriminator updates per generator update.
+        reuse_fakes: one generator pass per step (see `kgan.GAN`).
         steps: generator updates in all (100 per epoch).
         batch_size: samples per step.
         learning_rate: the initial learning rate of both networks.
@@ -102,7 +104,8 @@ def train_toy_gan(
             f"`steps` must be a positive multiple of {steps_per_epoch}. Received: steps={steps}"
         )
     generator, discriminator = toy_networks(distribution, latent_dim, hidden_units)
-    gan = gan_lib.GAN(generator, discriminator, d_steps=d_steps, seed=seed)
+    gan = gan_lib.GAN(generator, discriminator, d_steps=d_steps, seed=seed,
+                      reuse_fakes=reuse_fakes)
 
     def optimizer():
         schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)

@@ -446,3 +446,44 @@ def test_mirrored_strategy_step_equals_single_device_step_on_the_global_batch(mi
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     for name in ("d_loss", "g_loss", "d_real", "d_fake", "penalty", "aux_accuracy"):
         assert mirrored_logs[name][0] == pytest.approx(reference_logs[name][0], rel=1e-4)
+
+
+class CountingLayer(keras.layers.Layer):
+    """Counts its calls, to count generator passes in an eager training step."""
+
+    calls = 0
+
+    def call(self, x):
+        CountingLayer.calls += 1
+        return x
+
+
+@pytest.mark.parametrize("reuse_fakes, passes", [(True, 1), (False, 2)])
+def test_reused_fakes_cost_one_generator_pass_and_change_only_the_generator_update(
+    reuse_fakes, passes
+):
+    keras.utils.set_random_seed(0)
+    generator, discriminator = mlp_pair("projection")
+    initial = (generator.get_weights(), discriminator.get_weights())
+    counted = keras.Model(generator.inputs, CountingLayer()(generator.outputs[0]))
+    gans = {}
+    for reuse in (True, False):
+        generator.set_weights(initial[0])
+        discriminator.set_weights(initial[1])
+        gan = conditional.ConditionalGAN(
+            counted if reuse == reuse_fakes else generator, discriminator,
+            num_classes=NUM_CLASSES, conditioning="projection", reuse_fakes=reuse,
+        )
+        gan.compile(run_eagerly=reuse == reuse_fakes,
+                    d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
+        CountingLayer.calls = 0
+        gan.train_on_batch(REAL, LABELS)
+        if reuse == reuse_fakes:
+            assert CountingLayer.calls == passes
+        gans[reuse] = ([w.copy() for w in gan.generator.get_weights()],
+                       [w.copy() for w in gan.discriminator.get_weights()])
+    # With one D update both modes update D alike; the G update sees other latents.
+    for a, b in zip(gans[True][1], gans[False][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    assert not all(np.allclose(a, b) for a, b in zip(gans[True][0], gans[False][0]))
+    assert gan.get_config()["reuse_fakes"] is False

@@ -103,6 +103,155 @@ def test_reuse_mode_gives_every_discriminator_update_the_whole_batch():
     np.testing.assert_allclose(gan.discriminator.get_weights()[0], w.numpy(), rtol=1e-5)
 
 
+def linear_generator():
+    """G(z) = z @ A + b, so the fakes depend on the noise a step draws."""
+    z = keras.Input((3,))
+    dense = keras.layers.Dense(2)
+    model = keras.Model(z, dense(z))
+    dense.kernel.assign([[0.2, -0.1], [0.4, 0.3], [-0.5, 0.1]])
+    dense.bias.assign([0.05, -0.02])
+    return model
+
+
+def hand_computed_linear_step(d_steps, reuse_fakes, lr, seed=3):
+    """One kgan step with a linear G, using the noise kgan.random draws for it."""
+    a = tf.Variable([[0.2, -0.1], [0.4, 0.3], [-0.5, 0.1]])
+    b = tf.Variable([0.05, -0.02])
+    w = tf.Variable([[0.5], [-1.0]])
+    c = tf.Variable([0.1])
+    draws = 2 * d_steps + 1
+
+    def noise(draw, rows):
+        key = kgan.random.step_key(seed, 0, draw, draws)
+        return kgan.random.normal([rows, 3], key)
+
+    for i in range(d_steps):
+        real = REAL[i::d_steps]
+        fake = noise(2 * i, len(real)) @ a + b
+        with tf.GradientTape() as tape:
+            d_loss = tf.reduce_mean(tf.nn.softplus(-(real @ w + c))) + tf.reduce_mean(
+                tf.nn.softplus(fake @ w + c)
+            )
+        dw, dc = tape.gradient(d_loss, [w, c])
+        w.assign_sub(lr * dw)
+        c.assign_sub(lr * dc)
+    # Reusing: the last D update's latent vectors; fresh: the draw after all D updates.
+    z = noise(2 * (d_steps - 1), len(REAL[d_steps - 1 :: d_steps])) if reuse_fakes else noise(
+        2 * d_steps, len(REAL[0::d_steps])
+    )
+    with tf.GradientTape() as tape:
+        g_loss = tf.reduce_mean(tf.nn.softplus(-((z @ a + b) @ w + c)))
+    da, db = tape.gradient(g_loss, [a, b])
+    a.assign_sub(lr * da)
+    b.assign_sub(lr * db)
+    return w.numpy(), c.numpy(), a.numpy(), b.numpy()
+
+
+@pytest.mark.parametrize("d_steps", [1, 2])
+@pytest.mark.parametrize("reuse_fakes", [True, False])
+def test_generator_update_reuses_the_last_fakes_or_draws_fresh_ones(d_steps, reuse_fakes):
+    lr = 0.5
+    gan = kgan.GAN(linear_generator(), linear_discriminator(), d_steps=d_steps,
+                   reuse_fakes=reuse_fakes, seed=3)
+    gan.compile(d_optimizer=keras.optimizers.SGD(lr), g_optimizer=keras.optimizers.SGD(lr))
+    gan.train_on_batch(REAL)
+    w, c, a, b = hand_computed_linear_step(d_steps, reuse_fakes, lr)
+    np.testing.assert_allclose(gan.discriminator.get_weights()[0], w, rtol=1e-5)
+    np.testing.assert_allclose(gan.discriminator.get_weights()[1], c, rtol=1e-5)
+    np.testing.assert_allclose(gan.generator.get_weights()[0], a, rtol=1e-5)
+    np.testing.assert_allclose(gan.generator.get_weights()[1], b, rtol=1e-5)
+    # The other choice of latent vectors gives another generator.
+    _, _, other_a, _ = hand_computed_linear_step(d_steps, not reuse_fakes, lr)
+    assert not np.allclose(gan.generator.get_weights()[0], other_a, rtol=1e-3)
+
+
+class CountingLayer(keras.layers.Layer):
+    """Counts its calls, to count generator passes in an eager training step."""
+
+    calls = 0
+
+    def call(self, x):
+        CountingLayer.calls += 1
+        return x
+
+
+@pytest.mark.parametrize("d_steps,reuse_fakes,passes", [(1, True, 1), (1, False, 2), (3, True, 3), (3, False, 4)])
+def test_generator_passes_per_step(d_steps, reuse_fakes, passes):
+    z = keras.Input((4,))
+    generator = keras.Model(z, CountingLayer()(keras.layers.Dense(2)(z)))
+    gan = kgan.GAN(generator, mlp_pair()[1], d_steps=d_steps, reuse_fakes=reuse_fakes)
+    gan.compile(run_eagerly=True)
+    CountingLayer.calls = 0
+    gan.train_on_batch(np.concatenate([REAL] * 3))
+    assert CountingLayer.calls == passes
+
+
+def test_reuse_fakes_is_kept_by_save_and_load(tmp_path):
+    gan = kgan.GAN(*mlp_pair(), reuse_fakes=False)
+    gan.compile()
+    path = str(tmp_path / "gan.keras")
+    gan.save(path)
+    assert keras.saving.load_model(path).reuse_fakes is False
+    assert kgan.GAN(*mlp_pair()).reuse_fakes is True
+
+
+def test_bad_reuse_fakes_is_rejected():
+    with pytest.raises(ValueError, match="Received: reuse_fakes='yes'"):
+        kgan.GAN(*mlp_pair(), reuse_fakes="yes")
+
+
+def float16_pair():
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        generator = kgan.nets.dcgan_generator(latent_dim=8, image_size=16, base_filters=4)
+        discriminator = kgan.nets.dcgan_discriminator(image_size=16, base_filters=4)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    return generator, discriminator
+
+
+def test_float16_networks_get_loss_scaled_optimizers():
+    gan = kgan.GAN(*float16_pair())
+    adam = keras.optimizers.Adam(1e-4)
+    gan.compile(d_optimizer=adam)
+    assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert gan.d_optimizer.inner_optimizer is adam
+    assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert gan.optimizer is gan.g_optimizer
+    # A float32 GAN keeps its optimizers as given.
+    plain = kgan.GAN(*mlp_pair())
+    plain.compile(d_optimizer=adam)
+    assert plain.d_optimizer is adam
+
+
+@pytest.mark.parametrize("penalty", ["gradient_penalty", "r1"])
+def test_input_gradient_penalties_train_under_float16_loss_scaling(penalty):
+    generator, discriminator = float16_pair()
+    # The penalty's inner gradient in float16 matches float32 at these weights.
+    keras.utils.set_random_seed(0)
+    reference = kgan.nets.dcgan_discriminator(image_size=16, base_filters=4)
+    reference.set_weights(discriminator.get_weights())
+    rng = np.random.default_rng(0)
+    real = rng.uniform(-1, 1, (32, 16, 16, 1)).astype(np.float32)
+    fake = rng.uniform(-1, 1, (32, 16, 16, 1)).astype(np.float32)
+    seed = tf.constant([1, 2], tf.int64)
+    term = kgan.penalties.get(penalty)[0]
+    assert float(term(discriminator, real, fake, seed)) == pytest.approx(
+        float(term(reference, real, fake, seed)), rel=1e-2
+    )
+    gan = kgan.GAN(generator, discriminator)
+    gan.compile(loss="wasserstein" if penalty == "gradient_penalty" else "non_saturating",
+                penalty=penalty)
+    data = tf.data.Dataset.from_tensor_slices(
+        rng.uniform(-1, 1, (64 * 8, 16, 16, 1)).astype(np.float32)
+    ).batch(64)
+    history = gan.fit(data, epochs=2, verbose=0).history
+    assert all(np.isfinite(history["penalty"])) and all(np.isfinite(history["d_loss"]))
+    assert all(np.isfinite(w).all() for w in gan.get_weights())
+    # Loss scaling may skip a few overflowing steps early on, not most of them.
+    assert int(gan.d_optimizer.iterations) >= 12
+
+
 def test_batchnorm_runs_in_training_mode_in_both_networks():
     g, _ = mlp_pair(batch_norm=True)
     x = keras.Input((2,))

@@ -378,7 +378,13 @@ class GAN(keras.Model):
             tf.reduce_mean(self._discriminator_output(fake_logits))
         )
         self.penalty_tracker.update_state(penalty)
-        return {m.name: m.result() for m in self.metrics}
+        # A multi-worker fit() reduces logs along axis 0, so there they must have rank 1
+        # (tensorflow/tensorflow#72388); everywhere else they stay scalars.
+        strategy = self.distribute_strategy
+        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
+            strategy.extended._in_multi_worker_mode()
+        )
+        return {m.name: tf.reshape(m.result(), [1]) if multi_worker else m.result() for m in self.metrics}
 
     def _discriminator_update(self, real, fake, step, update, draws, num_replicas):
         """One D update on `real` and `fake`: (d_loss, penalty, real_logits, fake_logits)."""

@@ -10,6 +10,7 @@ continues from the last completed epoch.
     kgan-train --conditioning=projection --epochs=10 --workdir=runs/cgan
     kgan-train --dataset=ring8 --model=mlp --batch_size=256 --latent_dim=2 --epochs=40
     kgan-train --flagfile=mnist.flags
+    kgan-train --strategy=mirrored --batch_size=256   # all GPUs of this machine
 
 Every flag is a field of `kgan.training.TrainConfig`; `kgan.training.train` does the work.
 """
@@ -53,6 +54,12 @@ _HELP = {
     "steps_per_execution": "Training steps per call into the compiled function.",
     "mixed_precision": f"Keras dtype policy: {', '.join(training.PRECISIONS)} "
     "(mixed_float16 adds loss scaling to both optimizers).",
+    "strategy": f"tf.distribute strategy: {', '.join(training.STRATEGIES)} (mirrored: the GPUs "
+    "of this machine; multi_worker: several machines described by TF_CONFIG; tpu: see --tpu). "
+    "--batch_size is the global batch, divided among the replicas.",
+    "tpu": "The TPU of --strategy=tpu: local on a Cloud TPU VM, else its name or grpc:// address.",
+    "sync_batchnorm": "Synchronized BatchNormalization: normalize with the statistics of the "
+    "global batch instead of each replica's share (DCGAN networks; one all-reduce per layer).",
     "seed": "Seed of weights, data order and training noise.",
     "workdir": "Where samples, plots, checkpoints and (by default) exports go.",
     "export_dir": "Base folder of SavedModel exports (default: <workdir>/export).",

@@ -4,12 +4,17 @@ import dataclasses
 import os
 
 from kgan import conditional as conditional_lib
+from kgan import distribute as distribute_lib
 from kgan.datasets import toy as toy_lib
 
 MODELS = ("mlp", "dcgan")
 # "none" trains a `kgan.GAN`; the others a `kgan.ConditionalGAN` on labeled images.
 CONDITIONINGS = ("none",) + conditional_lib.CONDITIONINGS
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+STRATEGIES = distribute_lib.STRATEGIES
+# Keras fails with these strategies under XLA and with steps_per_execution > 1
+# (keras-team/keras#19246); checked with TensorFlow 2.21 and Keras 3.15.
+_MIRRORING = ("mirrored", "multi_worker")
 EMBEDDED_DATASET = "mnist_embedded"
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -54,6 +59,9 @@ class TrainConfig:
     jit_compile: bool = False
     steps_per_execution: int = 1
     mixed_precision: str = "float32"
+    strategy: str = "default"
+    tpu: str = ""
+    sync_batchnorm: bool = False
     seed: int = 0
     workdir: str = "kgan_run"
     export_dir: str = ""
@@ -80,6 +88,28 @@ class TrainConfig:
     def resolved_export_dir(self):
         return self.export_dir or os.path.join(self.workdir, "export")
 
+    def _validate_strategy(self):
+        """The strategy checks that need no TensorFlow, so they can run before it starts."""
+        _check_choice("strategy", self.strategy, STRATEGIES)
+        if self.tpu and self.strategy != "tpu":
+            raise ConfigError(
+                f"--tpu names the TPU of --strategy=tpu. Received: --tpu={self.tpu} "
+                f"with --strategy={self.strategy}"
+            )
+        if self.strategy in _MIRRORING:
+            if self.jit_compile:
+                raise ConfigError(
+                    f"--jit_compile fails under --strategy={self.strategy} with this Keras "
+                    "(a variable is read on the wrong device); use --nojit_compile. "
+                    f"Received: --jit_compile=true with --strategy={self.strategy}"
+                )
+            if _is_int(self.steps_per_execution) and self.steps_per_execution > 1:
+                raise ConfigError(
+                    f"--steps_per_execution > 1 fails under --strategy={self.strategy} with "
+                    "this Keras (keras-team/keras#19246); use 1. Received: "
+                    f"--steps_per_execution={self.steps_per_execution} with --strategy={self.strategy}"
+                )
+
     def validate(self):
         """Raises `ConfigError` naming the first setting that cannot work."""
         _check_choice("model", self.model, MODELS)
@@ -97,6 +127,7 @@ class TrainConfig:
             _check_int(name, getattr(self, name), 1)
         for name in ("steps_per_epoch", "image_size", "seed"):
             _check_int(name, getattr(self, name), 0)
+        self._validate_strategy()
         for name in ("g_learning_rate", "d_learning_rate"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"--{name} must be positive. Received: --{name}={getattr(self, name)}")
@@ -147,8 +178,12 @@ def _check_choice(name, value, allowed):
         raise ConfigError(f"--{name} must be one of {', '.join(allowed)}. Received: --{name}={value}")
 
 
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if not _is_int(value) or value < minimum:
         raise ConfigError(f"--{name} must be an integer >= {minimum}. Received: --{name}={value}")
 
 
@@ -389,6 +424,11 @@ def train(config):
     >>> result.paths["export"]
     '/tmp/kgan_mnist/export/generator/1'
     """
+    # The strategy comes before any other TensorFlow op (validate() builds a DCGAN to
+    # check --image_size): multi-worker and TPU strategies configure the runtime, which
+    # is fixed once an op has run ("Collective ops must be configured at program startup").
+    config._validate_strategy()
+    strategy = _strategy(config)
     config.validate()
     import keras
     import tensorflow as tf
@@ -409,24 +449,99 @@ def train(config):
             f"--noresume starts a new run, but {config.checkpoint_dir} holds an earlier run's "
             f"checkpoints: use another --workdir or remove them. Received: --workdir={config.workdir}"
         )
+    _check_workers_agree(config, strategy, initial_epoch)
     data = _data(config, initial_epoch)
     # The dtype policy is global in Keras; it only matters while layers are built, so
     # the caller's policy comes back afterwards.
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(config.mixed_precision)
     try:
-        gan = _load_or_build(config, checkpoint_path, data)
+        with strategy.scope():
+            gan = _load_or_build(config, checkpoint_path, data)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
+    if distribute_lib.is_multi_worker(strategy):
+        _skip_symbolic_build(gan)
     monitors = _callbacks(config, data)
     history = {}
     if initial_epoch < config.epochs:
         history = gan.fit(
-            data.dataset, epochs=config.epochs, initial_epoch=initial_epoch,
+            _sharded(data.dataset, strategy), epochs=config.epochs, initial_epoch=initial_epoch,
             steps_per_epoch=data.steps,
             callbacks=monitors, verbose=config.verbose,
         ).history
     return TrainResult(gan, history, initial_epoch, _written_paths(config, monitors))
+
+
+def _strategy(config):
+    """The `tf.distribute` strategy of `config.strategy`, its global batch checked."""
+    try:
+        strategy = distribute_lib.get_strategy(config.strategy, tpu=config.tpu)
+        distribute_lib.check_global_batch(config.batch_size, strategy, name="--batch_size")
+    except ValueError as error:
+        raise ConfigError(f"{error} with --strategy={config.strategy}") from error
+    return strategy
+
+
+def _check_workers_agree(config, strategy, initial_epoch):
+    """Raises `ConfigError` when the workers of a multi-worker run would resume at different epochs.
+
+    Each worker looks for checkpoints in its own `--workdir`; only a folder all
+    workers share holds the chief's. Workers that resumed at different epochs would
+    run different numbers of steps and wait for each other forever.
+    """
+    if not distribute_lib.is_multi_worker(strategy):
+        return
+    import tensorflow as tf
+
+    epochs = strategy.gather(tf.constant([initial_epoch], tf.int64), axis=0).numpy().tolist()
+    if len(set(epochs)) > 1:
+        raise ConfigError(
+            f"The workers found checkpoints of different epochs in --workdir ({epochs}, "
+            "one per worker): multi-worker runs need a --workdir on a filesystem all workers "
+            f"share, or --noresume in a new one. Received: --workdir={config.workdir}"
+        )
+
+
+def _sharded(dataset, strategy):
+    """`dataset`, set to be split by elements among the workers of a multi-worker run.
+
+    kgan's datasets are built in memory or from TFDS files that need not divide among
+    the workers; every worker builds the same pipeline (same seed) and keeps its
+    replicas' shares of each global batch.
+    """
+    if not distribute_lib.is_multi_worker(strategy):
+        return dataset
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def _skip_symbolic_build(gan):
+    """Stops fit() from reducing a batch over the workers to build `gan`, which is built.
+
+    Keras's TensorFlow trainer averages one distributed batch over the replicas to
+    build an unbuilt model symbolically; under MultiWorkerMirroredStrategy that fails
+    for an `(images, labels)` batch ("Attempt to convert a value (PerReplica...) to
+    a Tensor", keras-team/keras#20329). A kgan GAN has both networks built in its
+    constructor and both optimizers in compile(), so there is nothing to build.
+    """
+    gan._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+
+
+def _set_batchnorm_synchronization(network, synchronized):
+    """Sets every BatchNormalization layer of a loaded `network` to `synchronized`.
+
+    The layer reads the attribute when the training step is traced, so a resumed run
+    follows --sync_batchnorm even when the checkpoint was written with the other setting.
+    """
+    import keras
+
+    for layer in network._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.synchronized = synchronized
 
 
 def _load_or_build(config, checkpoint_path, data):
@@ -438,16 +553,23 @@ def _load_or_build(config, checkpoint_path, data):
     if checkpoint_path:
         gan = keras.saving.load_model(checkpoint_path)
         _check_checkpoint(config, gan, data)
+        for network in (gan.generator, gan.discriminator):
+            _set_batchnorm_synchronization(network, config.sync_batchnorm)
         return gan
     if config.is_conditional:
         generator, discriminator = _conditional_networks(config, data.sample_shape, data.num_classes)
+    else:
+        generator, discriminator = _networks(config, data.sample_shape)
+    if config.sync_batchnorm:
+        generator = distribute_lib.synchronize_batchnorm(generator)
+        discriminator = distribute_lib.synchronize_batchnorm(discriminator)
+    if config.is_conditional:
         gan = conditional_lib.ConditionalGAN(
             generator, discriminator, num_classes=data.num_classes, d_steps=config.d_steps,
             d_batch=config.d_batch, seed=config.seed, conditioning=config.conditioning,
             reuse_fakes=config.reuse_fakes,
         )
     else:
-        generator, discriminator = _networks(config, data.sample_shape)
         gan = gan_lib.GAN(generator, discriminator, d_steps=config.d_steps,
                           d_batch=config.d_batch, seed=config.seed,
                           reuse_fakes=config.reuse_fakes)

@@ -14,6 +14,7 @@ from kgan import callbacks
 from kgan import conditional
 from kgan import conditional_nets
 from kgan import datasets
+from kgan import distribute
 from kgan import latent
 from kgan import losses
 from kgan import metrics

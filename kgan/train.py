@@ -98,6 +98,9 @@ def main(argv):
         result = training.train(config)
     except ValueError as error:
         _cli.fail(_PROGRAM, str(error).splitlines()[0])
+    if not result.gan.distribute_strategy.extended.should_checkpoint:
+        print("This worker is not the chief of the multi-worker run; the chief writes the files.")
+        return
     if result.initial_epoch >= config.epochs and not result.history:
         print(f"Already trained for {config.epochs} epochs in {config.workdir}; nothing to do.")
     elif result.initial_epoch:

@@ -230,7 +230,8 @@ class TrainResult:
             already complete.
         initial_epoch: the epoch the run started from (> 0 after a resume).
         paths: a dict of what was written: `samples` (latest grid or plot),
-            `evolution`, `losses`, `history`, `checkpoint`, `export`.
+            `evolution`, `losses`, `history`, `checkpoint`, `export`; empty on a
+            worker of a multi-worker run that is not the chief (which writes them).
     """
 
     gan: object
@@ -470,6 +471,10 @@ def train(config):
             steps_per_epoch=data.steps,
             callbacks=monitors, verbose=config.verbose,
         ).history
+    if not strategy.extended.should_checkpoint:
+        # The chief writes the files, possibly into this same (shared) workdir; listing
+        # them here would race with its last writes.
+        return TrainResult(gan, history, initial_epoch, {})
     return TrainResult(gan, history, initial_epoch, _written_paths(config, monitors))
 
 

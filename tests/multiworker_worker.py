@@ -5,11 +5,12 @@
 The test sets TF_CONFIG for multi-worker runs. After training it writes to
 `--weights_out` what `kgan-train` cannot show for a non-chief worker (whose
 checkpoints go to a scratch folder): the final weights of both networks, whether
-this process was the chief, the replica count, the generator's step count, and how
-far apart the replicas' copies of the networks' non-trainable variables (BatchNorm's
-moving statistics) are. `--logical_cpus=2` splits the CPU into two devices first, so
-`--strategy=mirrored` has two replicas without GPUs. A bad setting ends the process
-as kgan-train's does: one error line and exit status 2.
+this process was the chief, the replica count, the generator's step count, which
+paths `train` reported as written, and how far apart the replicas' copies of the
+networks' non-trainable variables (BatchNorm's moving statistics) are.
+`--logical_cpus=2` splits the CPU into two devices first, so `--strategy=mirrored`
+has two replicas without GPUs. A bad setting ends the process as kgan-train's does:
+one error line and exit status 2.
 """
 
 import os
@@ -50,6 +51,7 @@ def main(argv):
     arrays["is_chief"] = np.array(strategy.extended.should_checkpoint)
     arrays["replicas"] = np.array(strategy.num_replicas_in_sync)
     arrays["g_steps"] = np.array(int(gan.g_optimizer.iterations.numpy()))
+    arrays["reported_paths"] = np.array(sorted(k for k, v in result.paths.items() if v), dtype=str)
     arrays["replica_gap"] = np.array(_replica_gap(strategy, gan), np.float64)
     np.savez(FLAGS.weights_out, **arrays)
 

@@ -414,6 +414,8 @@ def test_two_workers_on_localhost_train_together_and_end_with_identical_weights(
     assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(header.split(","))
     assert all(np.isfinite(float(v)) for v in row.split(",")[1:])
     assert not (root / "worker1").exists()
+    assert {"samples", "checkpoint", "export"} <= set(chief["reported_paths"].tolist())
+    assert other["reported_paths"].size == 0
     saved = keras.saving.load_model(chief_dir / "checkpoints" / "epoch_00001.keras")
     for i, weight in enumerate(saved.generator.get_weights()):
         np.testing.assert_array_equal(weight, other_weights[f"g{i}"])

@@ -300,6 +300,7 @@ def synchronize_batchnorm(model):
 
 def _is_functional(model):
     import keras
+
     # Keras exports no public name for the class of `keras.Model(inputs, outputs)`;
     # clone_model itself tests with this one.
     from keras.src.models.functional import Functional

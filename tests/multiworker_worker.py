@@ -15,14 +15,15 @@ one error line and exit status 2.
 
 import os
 
+# Before TensorFlow is imported, to quiet its C++ logging.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
+from absl import app
+from absl import flags
 
-from kgan import _cli  # noqa: E402
-from kgan import train as train_cli  # noqa: E402  (defines the kgan-train flags)
-from kgan import training  # noqa: E402
+from kgan import _cli
+from kgan import train as train_cli  # Defines the kgan-train flags.
+from kgan import training
 
 flags.DEFINE_string("weights_out", "", "Where to write the final weights (.npz).")
 flags.DEFINE_integer("logical_cpus", 1, "Split the CPU into this many logical devices.")

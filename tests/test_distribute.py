@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import kgan  # noqa: F401  (registers kgan's classes for load_model)
+import kgan
 from kgan import distribute
 from kgan import training
 
@@ -253,7 +253,8 @@ def test_synchronized_batchnorm_uses_the_global_batch_on_every_replica(mirrored_
             model = keras.Sequential([keras.Input((3,)), keras.layers.BatchNormalization(momentum=0.5)])
             if synchronized:
                 model = distribute.synchronize_batchnorm(model)
-        outputs = mirrored_strategy.run(tf.function(lambda x: model(x, training=True)), args=(inputs,))
+        step = tf.function(lambda x, model=model: model(x, training=True))
+        outputs = mirrored_strategy.run(step, args=(inputs,))
         local = mirrored_strategy.experimental_local_results
         means = [m.numpy() for m in local(model.layers[0].moving_mean.value)]
         outcomes[synchronized] = (np.concatenate([o.numpy() for o in local(outputs)]), means)
@@ -275,8 +276,8 @@ def test_synchronized_batchnorm_uses_the_global_batch_on_every_replica(mirrored_
 @pytest.mark.parametrize(
     "settings, expected",
     [
-        ({"strategy": "bogus"}, "--strategy must be one of default, mirrored, multi_worker, tpu. "
-                                "Received: --strategy=bogus"),
+        ({"strategy": "bogus"},
+         "--strategy must be one of default, mirrored, multi_worker, tpu. Received: --strategy=bogus"),
         ({"tpu": "local"}, "Received: --tpu=local with --strategy=default"),
         ({"strategy": "mirrored", "jit_compile": True},
          "Received: --jit_compile=true with --strategy=mirrored"),

@@ -36,6 +36,7 @@ __all__ = [
     "conditional",
     "conditional_nets",
     "datasets",
+    "distribute",
     "latent",
     "losses",
     "metrics",

@@ -382,13 +382,7 @@ class ConditionalGAN(gan_lib.GAN):
             self.aux_accuracy_tracker.update_state(
                 tf.reduce_mean(tf.cast(tf.equal(predictions, labels), tf.float32))
             )
-        # A multi-worker fit() reduces logs along axis 0, so there they must have rank 1
-        # (tensorflow/tensorflow#72388); everywhere else they stay scalars.
-        strategy = self.distribute_strategy
-        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
-            strategy.extended._in_multi_worker_mode()
-        )
-        return {m.name: tf.reshape(m.result(), [1]) if multi_worker else m.result() for m in self.metrics}
+        return self._logs()
 
     def train_step(self, data):
         real, labels = self._labeled_batch(data)

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from kgan._validation import check_bool as _check_bool
 from kgan._validation import check_int as _check_int
+from kgan import distribute as distribute_lib
 from kgan import losses as losses_lib
 from kgan import penalties as penalties_lib
 from kgan import random as random_lib
@@ -378,12 +379,13 @@ class GAN(keras.Model):
             tf.reduce_mean(self._discriminator_output(fake_logits))
         )
         self.penalty_tracker.update_state(penalty)
+        return self._logs()
+
+    def _logs(self):
+        """The trackers' results, as `train_step` and `test_step` return them."""
         # A multi-worker fit() reduces logs along axis 0, so there they must have rank 1
         # (tensorflow/tensorflow#72388); everywhere else they stay scalars.
-        strategy = self.distribute_strategy
-        multi_worker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
-            strategy.extended._in_multi_worker_mode()
-        )
+        multi_worker = distribute_lib.is_multi_worker(self.distribute_strategy)
         return {m.name: tf.reshape(m.result(), [1]) if multi_worker else m.result() for m in self.metrics}
 
     def _discriminator_update(self, real, fake, step, update, draws, num_replicas):
@@ -431,7 +433,7 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(self.gan_loss.generator_loss(fake_logits))
         self.d_real_tracker.update_state(tf.reduce_mean(self._discriminator_output(real_logits)))
         self.d_fake_tracker.update_state(tf.reduce_mean(self._discriminator_output(fake_logits)))
-        return {m.name: m.result() for m in self.metrics}
+        return self._logs()
 
     def latent_vectors(self, num_samples, seed):
         """The latent vectors `generate(num_samples, seed=seed)` uses, as numpy."""

@@ -350,24 +350,16 @@ class ConditionalGAN(gan_lib.GAN):
     def _labeled_discriminator_update(self, real, labels, fake, fake_labels, step, update,
                                       num_replicas):
         """One D update: (d_loss, penalty, real_scores, fake_scores)."""
-        d_variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             real_scores = self._scores(real, labels, training=True)
             fake_scores = self._scores(fake, fake_labels, training=True)
             d_loss = self._discriminator_loss(real_scores, labels, fake_scores, fake_labels)
             penalty_key = self._draw_key(self.seed, step, _DRAWS_PER_D_UPDATE * update + 2)
-            scorer = _AdversarialScore(self, labels)
-            penalty = tf.add_n(
-                [tf.constant(0.0)] + [p(scorer, real, fake, penalty_key) for p in self.d_penalties]
-            )
+            penalty = self._penalty(_AdversarialScore(self, labels), real, fake, penalty_key)
             d_loss += penalty
-            # Optimizers sum gradients over replicas: dividing each replica's mean by
-            # the replica count gives the mean over the global batch.
+            # As in GAN: the mean over the global batch, gradients being summed.
             scaled_d_loss = self.d_optimizer.scale_loss(d_loss / num_replicas)
-        gradients = tape.gradient(scaled_d_loss, d_variables)
-        self.d_optimizer.apply_gradients(zip(gradients, d_variables))
-        for p in self.d_penalties:
-            p.after_discriminator_update(self.discriminator)
+        self._apply_discriminator_gradients(tape, scaled_d_loss)
         return d_loss, penalty, real_scores, fake_scores
 
     def _update_trackers(self, d_loss, g_loss, real_scores, fake_scores, labels, penalty=None):

@@ -390,25 +390,30 @@ class GAN(keras.Model):
 
     def _discriminator_update(self, real, fake, step, update, draws, num_replicas):
         """One D update on `real` and `fake`: (d_loss, penalty, real_logits, fake_logits)."""
-        d_variables = self.discriminator.trainable_variables
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
             adversarial_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
             penalty_key = random_lib.step_key(self.seed, step, 2 * update + 1, draws)
-            penalty = tf.add_n(
-                [tf.constant(0.0)]
-                + [p(self.discriminator, real, fake, penalty_key) for p in self.d_penalties]
-            )
+            penalty = self._penalty(self.discriminator, real, fake, penalty_key)
             d_loss = adversarial_loss + penalty
             # Optimizers sum gradients over replicas: dividing each replica's mean
             # by the replica count gives the mean over the global batch.
             scaled_d_loss = self.d_optimizer.scale_loss(d_loss / num_replicas)
-        d_gradients = tape.gradient(scaled_d_loss, d_variables)
-        self.d_optimizer.apply_gradients(zip(d_gradients, d_variables))
+        self._apply_discriminator_gradients(tape, scaled_d_loss)
+        return d_loss, penalty, real_logits, fake_logits
+
+    def _penalty(self, critic, real, fake, key):
+        """The sum of the penalties' terms (0 without penalties), for `critic`'s scores."""
+        return tf.add_n([tf.constant(0.0)] + [p(critic, real, fake, key) for p in self.d_penalties])
+
+    def _apply_discriminator_gradients(self, tape, scaled_d_loss):
+        """One optimizer step of D from `tape`, then the penalties' post-update work (clipping)."""
+        d_variables = self.discriminator.trainable_variables
+        gradients = tape.gradient(scaled_d_loss, d_variables)
+        self.d_optimizer.apply_gradients(zip(gradients, d_variables))
         for p in self.d_penalties:
             p.after_discriminator_update(self.discriminator)
-        return d_loss, penalty, real_logits, fake_logits
 
     def _discriminator_output(self, logits):
         to_output = getattr(self.gan_loss, "discriminator_output", None)

@@ -113,3 +113,27 @@ def test_metrics_callback_logs_scores_on_due_epochs_and_nan_between():
 def test_score_rejects_unknown_metrics():
     with pytest.raises(ValueError, match="Received: metrics=\\['fidd'\\]"):
         evaluate.check_metrics(["fidd"])
+
+
+def test_a_conditional_generator_gives_the_same_images_in_every_form_and_kgan_eval_scores_it(tmp_path):
+    from kgan import conditional_nets
+
+    keras.utils.set_random_seed(0)
+    gan = kgan.ConditionalGAN(
+        conditional_nets.conditional_dcgan_generator(10, latent_dim=8, base_filters=2, embedding_dim=2),
+        conditional_nets.conditional_dcgan_discriminator(10, base_filters=2, embedding_dim=2),
+        num_classes=10,
+    )
+    gan.compile()
+    gan.save(str(tmp_path / "cgan.keras"))
+    version = export.export_generator(gan, str(tmp_path / "export"), "cdigits")
+    # Labels cycle through the classes, as ConditionalGAN.generate does without labels.
+    expected = export.to_uint8(gan.generate(12, seed=5, labels=np.arange(12) % 10), (-1.0, 1.0)).numpy()
+    for path in (tmp_path / "cgan.keras", version):
+        source = generators.open_generator(str(path))
+        np.testing.assert_array_equal(source.generate(12, seed=5), expected, err_msg=str(path))
+    output = tmp_path / "eval.json"
+    result = kgan_eval(f"--model={version}", "--num_samples=200", "--metrics=fid,is",
+                       f"--output={output}")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(output.read_text())["num_fake"] == 200

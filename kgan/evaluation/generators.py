@@ -3,7 +3,8 @@
 `open_generator(path)` accepts an exported SavedModel (a version folder, or a model
 folder of integer versions: the newest), a `.keras` file saved by `GAN.save`, or a
 `kgan-train` workdir or checkpoints folder (its newest checkpoint). Every form gives
-uint8 images made the same way, so a `.keras` file and its export score the same.
+uint8 images made the same way, so a `.keras` file and its export score the same;
+conditional generators make their images with labels cycling through the classes.
 """
 
 import os
@@ -57,19 +58,36 @@ def _saved_model_source(path):
         )
     generate = loaded.signatures["generate"]
     image_shape = tuple(generate.structured_outputs["images"].shape[1:])
+    metadata = _export_metadata(path)
+    max_batch = int(metadata.get("max_images", export_lib.DEFAULT_MAX_IMAGES))
+    conditional = "labels" in generate.structured_input_signature[1]
+    num_classes = metadata.get("num_classes")
+    if conditional and not num_classes:
+        raise ValueError(
+            "The SavedModel's `generate` takes labels, but its kgan_export.json gives no "
+            f"num_classes to draw them from. Received: {path}"
+        )
 
     def generate_uint8(num_images, seed):
-        outputs = generate(seed=tf.constant(seed, tf.int64), num_images=tf.constant(num_images, tf.int32))
-        return outputs["images"].numpy()
+        inputs = {"seed": tf.constant(seed, tf.int64), "num_images": tf.constant(num_images, tf.int32)}
+        if conditional:
+            # Cycling through the classes, as ConditionalGAN.generate does without
+            # labels: every class equally often, and the same images as its .keras file.
+            inputs["labels"] = tf.constant(np.arange(num_images) % num_classes, tf.int32)
+        return generate(**inputs)["images"].numpy()
 
-    metadata = os.path.join(path, export_lib.METADATA_FILENAME)
-    max_batch = export_lib.DEFAULT_MAX_IMAGES
-    if os.path.isfile(metadata):
-        import json
-
-        with open(metadata) as f:
-            max_batch = int(json.load(f).get("max_images", max_batch))
     return GeneratorSource(path, "saved_model", generate_uint8, image_shape, max_batch)
+
+
+def _export_metadata(path):
+    """The export's kgan_export.json as a dict; empty for a SavedModel without one."""
+    metadata = os.path.join(path, export_lib.METADATA_FILENAME)
+    if not os.path.isfile(metadata):
+        return {}
+    import json
+
+    with open(metadata) as f:
+        return json.load(f)
 
 
 def _keras_source(path, output_range):

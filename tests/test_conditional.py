@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 import kgan
+import tiny_models
 from kgan import conditional
 from kgan import conditional_nets
 
@@ -448,16 +449,6 @@ def test_mirrored_strategy_step_equals_single_device_step_on_the_global_batch(mi
         assert mirrored_logs[name][0] == pytest.approx(reference_logs[name][0], rel=1e-4)
 
 
-class CountingLayer(keras.layers.Layer):
-    """Counts its calls, to count generator passes in an eager training step."""
-
-    calls = 0
-
-    def call(self, x):
-        CountingLayer.calls += 1
-        return x
-
-
 @pytest.mark.parametrize("reuse_fakes, passes", [(True, 1), (False, 2)])
 def test_reused_fakes_cost_one_generator_pass_and_change_only_the_generator_update(
     reuse_fakes, passes
@@ -465,7 +456,7 @@ def test_reused_fakes_cost_one_generator_pass_and_change_only_the_generator_upda
     keras.utils.set_random_seed(0)
     generator, discriminator = mlp_pair("projection")
     initial = (generator.get_weights(), discriminator.get_weights())
-    counted = keras.Model(generator.inputs, CountingLayer()(generator.outputs[0]))
+    counted = keras.Model(generator.inputs, tiny_models.CountingLayer()(generator.outputs[0]))
     gans = {}
     for reuse in (True, False):
         generator.set_weights(initial[0])
@@ -476,10 +467,10 @@ def test_reused_fakes_cost_one_generator_pass_and_change_only_the_generator_upda
         )
         gan.compile(run_eagerly=reuse == reuse_fakes,
                     d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
-        CountingLayer.calls = 0
+        tiny_models.CountingLayer.calls = 0
         gan.train_on_batch(REAL, LABELS)
         if reuse == reuse_fakes:
-            assert CountingLayer.calls == passes
+            assert tiny_models.CountingLayer.calls == passes
         gans[reuse] = ([w.copy() for w in gan.generator.get_weights()],
                        [w.copy() for w in gan.discriminator.get_weights()])
     # With one D update both modes update D alike; the G update sees other latents.

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 import kgan
+import tiny_models
 
 
 class Offset(keras.layers.Layer):
@@ -165,25 +166,15 @@ def test_generator_update_reuses_the_last_fakes_or_draws_fresh_ones(d_steps, reu
     assert not np.allclose(gan.generator.get_weights()[0], other_a, rtol=1e-3)
 
 
-class CountingLayer(keras.layers.Layer):
-    """Counts its calls, to count generator passes in an eager training step."""
-
-    calls = 0
-
-    def call(self, x):
-        CountingLayer.calls += 1
-        return x
-
-
 @pytest.mark.parametrize("d_steps,reuse_fakes,passes", [(1, True, 1), (1, False, 2), (3, True, 3), (3, False, 4)])
 def test_generator_passes_per_step(d_steps, reuse_fakes, passes):
     z = keras.Input((4,))
-    generator = keras.Model(z, CountingLayer()(keras.layers.Dense(2)(z)))
+    generator = keras.Model(z, tiny_models.CountingLayer()(keras.layers.Dense(2)(z)))
     gan = kgan.GAN(generator, mlp_pair()[1], d_steps=d_steps, reuse_fakes=reuse_fakes)
     gan.compile(run_eagerly=True)
-    CountingLayer.calls = 0
+    tiny_models.CountingLayer.calls = 0
     gan.train_on_batch(np.concatenate([REAL] * 3))
-    assert CountingLayer.calls == passes
+    assert tiny_models.CountingLayer.calls == passes
 
 
 def test_reuse_fakes_is_kept_by_save_and_load(tmp_path):

@@ -13,6 +13,7 @@ Example:
 from kgan import callbacks
 from kgan import conditional
 from kgan import conditional_nets
+from kgan import convolutions
 from kgan import datasets
 from kgan import distribute
 from kgan import latent
@@ -35,6 +36,7 @@ __all__ = [
     "callbacks",
     "conditional",
     "conditional_nets",
+    "convolutions",
     "datasets",
     "distribute",
     "latent",

@@ -23,6 +23,15 @@ def check_bool(name, value):
     return bool(value)
 
 
+def check_one_of(name, value, allowed):
+    """Returns `value` if it is one of the strings `allowed`, or raises a ValueError naming it."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(
+            f"`{name}` must be one of {', '.join(repr(a) for a in allowed)}. Received: {name}={value!r}"
+        )
+    return value
+
+
 def check_range(name, value):
     """Returns `(low, high)` as two floats, or raises a ValueError naming `value`.
 

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from kgan._validation import check_bool as _check_bool
 from kgan._validation import check_int as _check_int
+from kgan import convolutions as convolutions_lib
 from kgan import distribute as distribute_lib
 from kgan import losses as losses_lib
 from kgan import penalties as penalties_lib
@@ -216,6 +217,7 @@ class GAN(keras.Model):
         penalty=None,
         jit_compile=False,
         steps_per_execution=1,
+        fast_convolutions="auto",
         **kwargs,
     ):
         """Sets the optimizers, the adversarial loss and the discriminator's penalties.
@@ -231,6 +233,13 @@ class GAN(keras.Model):
             jit_compile: compile the training step with XLA. It helps on GPUs; on a
                 small CPU it mostly adds compile time.
             steps_per_execution: training steps run per call into the compiled function.
+            fast_convolutions: `True`, `False` or `"auto"` (the default: on when the
+                step runs on CPUs without XLA). Points both networks' `Conv2D` layers
+                with few filters, such as a generator's output layer, at
+                `kgan.convolutions.few_channel_conv2d`, which computes the same
+                convolution faster on oneDNN CPUs (see `kgan.convolutions`). Weights,
+                configs and saved files do not change; `False` restores Keras's
+                convolution.
             **kwargs: passed to `keras.Model.compile` (for example `run_eagerly`).
 
         When a network computes in float16 (a `"mixed_float16"` dtype policy), both
@@ -255,6 +264,7 @@ class GAN(keras.Model):
                 f"Received: the same object twice ({d_optimizer!r})"
             )
         steps_per_execution = _check_int("steps_per_execution", steps_per_execution, 1)
+        self._set_fast_convolutions(fast_convolutions, jit_compile)
         if self._computes_in_float16():
             # float16 gradients underflow without loss scaling. Keras would wrap only
             # `model.optimizer`; train_step calls `scale_loss` on both optimizers.
@@ -277,6 +287,16 @@ class GAN(keras.Model):
         with self.distribute_strategy.scope():
             self.d_optimizer.build(self.discriminator.trainable_variables)
             self.g_optimizer.build(self.generator.trainable_variables)
+
+    def _set_fast_convolutions(self, fast_convolutions, jit_compile):
+        """Points both networks' few-filter `Conv2D` layers at kgan's convolution, or back."""
+        use = convolutions_lib.resolve(fast_convolutions, jit_compile, self.distribute_strategy)
+        for network in (self.generator, self.discriminator):
+            if use:
+                convolutions_lib.accelerate(network)
+            else:
+                convolutions_lib.restore(network)
+        self.fast_convolutions = fast_convolutions
 
     def _computes_in_float16(self):
         networks = (self.generator, self.discriminator)
@@ -511,6 +531,7 @@ class GAN(keras.Model):
             "penalty": [keras.saving.serialize_keras_object(p) for p in self.d_penalties],
             "jit_compile": bool(self.jit_compile),
             "steps_per_execution": int(self.steps_per_execution),
+            "fast_convolutions": self.fast_convolutions,
         }
 
     def compile_from_config(self, config):

@@ -14,13 +14,20 @@ Runs (`--runs`, default `plain,float32,mixed_bfloat16,xla`):
   generator forward passes per step; Adam(2e-4, beta_1=0.5) for both; float32, no XLA.
 - `float32` ("kgan float32"): `kgan.GAN(generator, discriminator)` with `compile()`
   defaults: non-saturating loss, Adam(2e-4, beta_1=0.5), `reuse_fakes=True` (one generator
-  pass serves the D update and the G update), no XLA.
+  pass serves the D update and the G update), `fast_convolutions="auto"` (on this CPU:
+  `Conv2D` layers with few filters, here the keras.io generator's `Conv2D(1, 7)`, computed
+  by `kgan.convolutions`), no XLA.
 - `mixed_bfloat16` ("kgan mixed_bfloat16"): the same, with both networks built under the
   Keras dtype policy "mixed_bfloat16" (the global policy goes back to float32 right after).
-- `xla` ("kgan XLA"): kgan float32 with `compile(jit_compile=True)`.
+- `xla` ("kgan XLA"): kgan float32 with `compile(jit_compile=True)` (which leaves
+  `fast_convolutions="auto"` off: XLA compiles its own convolutions).
 - `fresh_fakes` ("kgan fresh fakes", not in the default set): `kgan.GAN(...,
   reuse_fakes=False)`, which runs the generator twice per step like the plain loop; beside
   `float32` it shows what `reuse_fakes` gives.
+- `keras_convolutions` ("kgan Keras convolutions", not in the default set): kgan float32
+  with `compile(fast_convolutions=False)`; beside `float32` it shows what
+  `kgan.convolutions` gives. `bfloat16_keras_convolutions` ("kgan bf16 Keras convs") is
+  the same beside `mixed_bfloat16`.
 
 Networks (`--networks`, batch 64, data: the 10,000 MNIST digits shipped with kgan through
 `kgan.datasets.image_dataset`):
@@ -98,7 +105,8 @@ _NETWORKS = flags.DEFINE_list(
 _RUNS = flags.DEFINE_list(
     "runs",
     ["plain", "float32", "mixed_bfloat16", "xla"],
-    "Runs per network: plain, float32, mixed_bfloat16, xla, fresh_fakes.",
+    "Runs per network: plain, float32, mixed_bfloat16, xla, fresh_fakes, keras_convolutions, "
+    "bfloat16_keras_convolutions.",
 )
 _CHUNK_STEPS = flags.DEFINE_integer("chunk_steps", 10, "Training steps per timed chunk.")
 _ROUNDS = flags.DEFINE_integer("rounds", 5, "Timed chunks per run (rounds over all runs).")
@@ -247,7 +255,8 @@ def make_plain(network):
     return gan
 
 
-def make_kgan(network, policy="float32", jit_compile=False, reuse_fakes=True):
+def make_kgan(network, policy="float32", jit_compile=False, reuse_fakes=True,
+              fast_convolutions="auto"):
     """`kgan.GAN` on `network`'s networks built under the dtype `policy`, compile() defaults."""
     import keras
 
@@ -260,7 +269,7 @@ def make_kgan(network, policy="float32", jit_compile=False, reuse_fakes=True):
         gan = kgan.GAN(generator, discriminator, reuse_fakes=reuse_fakes)
     finally:
         keras.mixed_precision.set_global_policy(previous)
-    gan.compile(jit_compile=jit_compile)
+    gan.compile(jit_compile=jit_compile, fast_convolutions=fast_convolutions)
     return gan
 
 
@@ -275,6 +284,15 @@ RUNS = {
     ),
     "xla": Run("kgan XLA", lambda n: make_kgan(n, jit_compile=True), 1, False),
     "fresh_fakes": Run("kgan fresh fakes", lambda n: make_kgan(n, reuse_fakes=False), 2, False),
+    "keras_convolutions": Run(
+        "kgan Keras convolutions", lambda n: make_kgan(n, fast_convolutions=False), 1, False
+    ),
+    "bfloat16_keras_convolutions": Run(
+        "kgan bf16 Keras convs",
+        lambda n: make_kgan(n, policy="mixed_bfloat16", fast_convolutions=False),
+        1,
+        True,
+    ),
 }
 
 

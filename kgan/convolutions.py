@@ -4,8 +4,8 @@ A GAN generator usually ends in a convolution to 1 or 3 channels, such as the ke
 DCGAN's `Conv2D(1, 7)`. oneDNN, which runs TensorFlow's convolutions on x86 CPUs,
 computes output channels in blocks of 16. So such a layer's forward pass and its kernel
 gradient cost as much as they would with 16 filters. On a 2-core CPU this one layer took
-about a third of the keras.io generator's step (`benchmarks/few_channel_conv.py` times
-each path).
+about 30% of the op time of the keras.io DCGAN's training step (TensorFlow profiler,
+mixed_bfloat16); `benchmarks/few_channel_conv.py` times each path.
 
 `few_channel_conv2d` computes the same convolution without that waste:
 
@@ -36,10 +36,11 @@ from kgan._validation import check_one_of as _check_one_of
 FAST_CONVOLUTIONS = (True, False, "auto")
 
 # Where each path pays, from `benchmarks/few_channel_conv.py` on a 2-core AMD EPYC
-# (oneDNN, float32 and bfloat16). The swapped kernel gradient was 1.4-7.7x faster for
-# 1-4 filters, kernels of 3x3 and up, and 16-128 input channels; with 16 filters it
-# was slower. The matrix-product forward pass was 1.8-3.7x faster for one filter and
-# 64-128 input channels, but slower for 16 input channels or 3 and more filters.
+# (oneDNN, float32 and bfloat16; benchmarks/results/few_channel_conv.txt). The swapped
+# kernel gradient was 1.2-7.3x faster than TensorFlow's for 1-4 filters, kernels of 3x3
+# and up and 16-128 input channels; with 16 filters it was slower (0.7-1.0x). The
+# matrix-product forward pass was 1.4-3.1x faster for one filter and 64-128 input
+# channels, but 0.6-1.2x for 16 input channels and mostly slower for 3 or more filters.
 MAX_FILTERS = 4
 MIN_KERNEL_AREA = 9
 MIN_INPUT_CHANNELS = 16

@@ -52,9 +52,6 @@ _HELP = {
     "beta_2": "Adam beta_2 of both optimizers.",
     "jit_compile": "Compile the training step with XLA (helps on GPUs, not on small CPUs).",
     "steps_per_execution": "Training steps per call into the compiled function.",
-    "fast_convolutions": "auto, true or false: compute Conv2D layers with few filters (a "
-    "generator's output layer) by kgan's faster convolution (kgan.convolutions); auto: on "
-    "CPUs without XLA.",
     "mixed_precision": f"Keras dtype policy: {', '.join(training.PRECISIONS)} "
     "(mixed_float16 adds loss scaling to both optimizers).",
     "strategy": f"tf.distribute strategy: {', '.join(training.STRATEGIES)} (mirrored: the GPUs "

@@ -11,7 +11,6 @@ MODELS = ("mlp", "dcgan")
 # "none" trains a `kgan.GAN`; the others a `kgan.ConditionalGAN` on labeled images.
 CONDITIONINGS = ("none",) + conditional_lib.CONDITIONINGS
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
-FAST_CONVOLUTIONS = ("auto", "true", "false")
 STRATEGIES = distribute_lib.STRATEGIES
 # Keras fails with these strategies under XLA and with steps_per_execution > 1
 # (keras-team/keras#19246); checked with TensorFlow 2.21 and Keras 3.15.
@@ -59,7 +58,6 @@ class TrainConfig:
     beta_2: float = 0.999
     jit_compile: bool = False
     steps_per_execution: int = 1
-    fast_convolutions: str = "auto"
     mixed_precision: str = "float32"
     strategy: str = "default"
     tpu: str = ""
@@ -85,11 +83,6 @@ class TrainConfig:
     @property
     def checkpoint_dir(self):
         return os.path.join(self.workdir, "checkpoints")
-
-    @property
-    def fast_convolutions_setting(self):
-        """--fast_convolutions as `GAN.compile` takes it: True, False or "auto"."""
-        return {"true": True, "false": False}.get(self.fast_convolutions, self.fast_convolutions)
 
     @property
     def resolved_export_dir(self):
@@ -122,7 +115,6 @@ class TrainConfig:
         _check_choice("model", self.model, MODELS)
         _check_choice("conditioning", self.conditioning, CONDITIONINGS)
         _check_choice("mixed_precision", self.mixed_precision, PRECISIONS)
-        _check_choice("fast_convolutions", self.fast_convolutions, FAST_CONVOLUTIONS)
         from kgan import gan as gan_lib
         from kgan import losses
         from kgan import penalties
@@ -568,9 +560,6 @@ def _load_or_build(config, checkpoint_path, data):
         _check_checkpoint(config, gan, data)
         for network in (gan.generator, gan.discriminator):
             _set_batchnorm_synchronization(network, config.sync_batchnorm)
-        # Like --sync_batchnorm, this only changes how the step is computed, so a
-        # resumed run follows the flag rather than the checkpoint.
-        gan._set_fast_convolutions(config.fast_convolutions_setting, bool(gan.jit_compile))
         return gan
     if config.is_conditional:
         generator, discriminator = _conditional_networks(config, data.sample_shape, data.num_classes)
@@ -599,7 +588,6 @@ def _load_or_build(config, checkpoint_path, data):
         penalty=None if config.penalty == "none" else config.penalty,
         jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution,
-        fast_convolutions=config.fast_convolutions_setting,
     )
     return gan
 

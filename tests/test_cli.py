@@ -55,8 +55,6 @@ def bad_files(tmp_path_factory):
         (["--model=gan"], "--model must be one of mlp, dcgan. Received: --model=gan"),
         (["--loss=wgan"], "Received: --loss=wgan"),
         (["--epochs=0"], "--epochs must be an integer >= 1. Received: --epochs=0"),
-        (["--fast_convolutions=yes"],
-         "--fast_convolutions must be one of auto, true, false. Received: --fast_convolutions=yes"),
         (["--batch_size=-3"], "Received: --batch_size=-3"),
         (["--image_size=30"], "Received: --image_size=30"),
         (["--dataset=ring8"], "only --model=mlp can learn. Received: --model=dcgan"),

@@ -255,3 +255,26 @@ def test_exported_generator_serves_the_accelerated_layer(tmp_path):
     served = tf.saved_model.load(export_dir)
     z = tf.random.normal((3, 8), seed=9)
     np.testing.assert_allclose(served.serve(z).numpy(), gan.generator(z).numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("setting", ["mirrored", "xla"])
+def test_fast_convolutions_train_like_keras_under_mirrored_strategy_and_xla(setting, mirrored_strategy):
+    real = np.random.default_rng(1).uniform(size=(16, 8, 8, 1)).astype("float32")
+    dataset = tf.data.Dataset.from_tensor_slices(real).batch(8)
+    reference = _keras_io_like_gan()
+    initial = reference.get_weights()
+    reference.compile(fast_convolutions=False)
+    reference.fit(dataset, epochs=1, verbose=0)
+    if setting == "mirrored":
+        with mirrored_strategy.scope():
+            gan = _keras_io_like_gan()
+            gan.set_weights(initial)
+            gan.compile()  # "auto": on, the replicas are CPUs
+    else:
+        gan = _keras_io_like_gan()
+        gan.set_weights(initial)
+        gan.compile(jit_compile=True, fast_convolutions=True)
+    assert convolutions.accelerated_layers(gan.generator) == ["to_image"]
+    gan.fit(dataset, epochs=1, verbose=0)
+    for a, b in zip(gan.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)

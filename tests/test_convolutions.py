@@ -76,9 +76,10 @@ def test_gemm_forward_keeps_bfloat16_error_at_keras_level():
     assert _relative_error(tf.cast(fast, tf.float32), exact) < 2 * keras_error
 
 
-def test_mixed_bfloat16_layer_trains_like_keras():
+@pytest.mark.parametrize("policy_name, dtype", [("mixed_bfloat16", tf.bfloat16), ("mixed_float16", tf.float16)])
+def test_mixed_precision_layer_computes_like_keras(policy_name, dtype):
     policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    keras.mixed_precision.set_global_policy(policy_name)
     try:
         layer = _conv(1, 5, 64, padding="same")
         twin = _twin(layer, 64)
@@ -87,7 +88,7 @@ def test_mixed_bfloat16_layer_trains_like_keras():
     convolutions.accelerate(layer)
     x = tf.random.normal((3, 9, 9, 64), seed=4)
     fast, keras_own = _output_and_gradients(layer, x), _output_and_gradients(twin, x)
-    assert fast[0].dtype == keras_own[0].dtype == tf.bfloat16
+    assert fast[0].dtype == keras_own[0].dtype == dtype
     for a, b in zip(fast, keras_own):
         assert _relative_error(tf.cast(a, tf.float32), tf.cast(b, tf.float32)) < 2e-2
 

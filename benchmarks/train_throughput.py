@@ -627,7 +627,8 @@ def benchmark_network(name, run_names, data, peaks, batch_size, log):
             "vars MB": f"{variables_mb(models[run_name]):.1f}",
             "step MB": f"{memory[run_name]:.0f}",
         })
-    del models, iterators
+    models.clear()  # frees the models before the next network is built
+    iterators.clear()
     keras.backend.clear_session()
     gc.collect()
     return rows

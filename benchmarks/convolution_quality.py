@@ -25,8 +25,8 @@ _EPOCHS = flags.DEFINE_integer("epochs", 15, "Epochs over the 10,000 digits, bat
 _SAMPLES = flags.DEFINE_integer("num_samples", 10000, "Generated images scored per run.")
 
 
-def train_and_score(fast_convolutions, seed, epochs, num_samples, real, extractor):
-    """Trains one GAN and returns (seconds, its scores)."""
+def train_and_score(fast_convolutions, seed, epochs, num_samples, data, extractor):
+    """Trains one GAN on `data` and returns (seconds, its scores against `data`'s images)."""
     import keras
 
     import kgan
@@ -37,13 +37,12 @@ def train_and_score(fast_convolutions, seed, epochs, num_samples, real, extracto
     generator, discriminator = keras_io_dcgan()
     gan = kgan.GAN(generator, discriminator, seed=seed)
     gan.compile(fast_convolutions=fast_convolutions)
-    data = kgan.datasets.load_images("mnist_embedded")
     dataset = kgan.datasets.image_dataset(data, 64, value_range=(0.0, 1.0), seed=seed)
     start = time.perf_counter()
     gan.fit(dataset, epochs=epochs, steps_per_epoch=kgan.datasets.steps_per_epoch(data, 64), verbose=2)
     seconds = time.perf_counter() - start
     images = kgan.serving.export.to_uint8(gan.generate(num_samples, seed=seed), (0.0, 1.0)).numpy()
-    return seconds, evaluate.score(images, real, extractor)
+    return seconds, evaluate.score(images, data.images, extractor)
 
 
 def main(argv):
@@ -55,14 +54,14 @@ def main(argv):
     import kgan
     from kgan.evaluation import extractors
 
-    real = kgan.datasets.load_images("mnist_embedded").images
+    data = kgan.datasets.load_images("mnist_embedded")
     extractor = extractors.get_extractor("mnist")
     rows = []
     for seed in range(_SEEDS.value):
         reference = None
         for fast_convolutions in (False, True):
             seconds, scores = train_and_score(
-                fast_convolutions, seed, _EPOCHS.value, _SAMPLES.value, real, extractor
+                fast_convolutions, seed, _EPOCHS.value, _SAMPLES.value, data, extractor
             )
             reference = reference or scores["fid"]
             label = "kgan.convolutions" if fast_convolutions else "Keras convolutions"

@@ -33,8 +33,6 @@ import tensorflow as tf
 
 from kgan._validation import check_one_of as _check_one_of
 
-FAST_CONVOLUTIONS = (True, False, "auto")
-
 # Where each path pays, from `benchmarks/few_channel_conv.py` on a 2-core AMD EPYC
 # (oneDNN, float32 and bfloat16; benchmarks/results/few_channel_conv.txt). The swapped
 # kernel gradient was 1.2-7.3x faster than TensorFlow's for 1-4 filters, kernels of 3x3
@@ -270,7 +268,7 @@ def resolve(fast_convolutions, jit_compile=False, strategy=None):
     Returns:
         A bool.
     """
-    if fast_convolutions not in FAST_CONVOLUTIONS or not isinstance(fast_convolutions, (bool, str)):
+    if not (isinstance(fast_convolutions, bool) or fast_convolutions == "auto"):
         raise ValueError(
             "`fast_convolutions` must be True, False or 'auto'. "
             f"Received: fast_convolutions={fast_convolutions!r}"

@@ -2,7 +2,22 @@
 
 import contextlib
 import os
+import re
+import shutil
+import socket
 import tempfile
+
+# Every temporary that kgan writes is named `.tmp-kgan-<host>-<pid>-<label>`, so a
+# later run can tell its own leftovers from other files, and a live writer's from a
+# killed one's (same host, process gone). `.tmp-` names of kgan before 0.1.0's
+# `kgan-` tag are recognized too, by their exact shapes.
+_TEMPORARY_PREFIX = ".tmp-"
+_OURS = re.compile(r"^\.tmp-kgan-(?P<host>[A-Za-z0-9_.]+)-(?P<pid>\d+)-")
+# mkstemp's ".tmp-" + 8 characters (+ ".keras"), and the exporter's ".tmp-<version>-<8 hex>"
+# and ".tmp-delete-<version>-<8 hex>".
+_OLDER = re.compile(
+    r"^\.tmp-(?:[a-z0-9_]{8}(?:\.keras)?|\d+-[0-9a-f]{8}|delete-\d+-[0-9a-f]{8})$"
+)
 
 
 def _default_mode():
@@ -27,12 +42,78 @@ def fsync_directory(directory):
         os.close(fd)
 
 
+def _host_tag():
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname())[:32] or "host"
+
+
+def temporary_prefix():
+    """The prefix of this process's temporary names: `.tmp-kgan-<host>-<pid>-`."""
+    return f"{_TEMPORARY_PREFIX}kgan-{_host_tag()}-{os.getpid()}-"
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # Alive, but someone else's.
+        return True
+    return True
+
+
+def is_stale_temporary(name):
+    """Whether `name` is a kgan temporary whose writer is gone.
+
+    A name of kgan's own shape from this host whose process no longer runs is stale;
+    so is one of the shapes older kgan versions wrote. Names from other hosts (a
+    shared filesystem) and any other file are never stale: kgan did not write them,
+    or cannot know that their writer died.
+    """
+    match = _OURS.match(name)
+    if match:
+        if match.group("host") != _host_tag():
+            return False
+        pid = int(match.group("pid"))
+        return pid != os.getpid() and not _process_alive(pid)
+    return bool(_OLDER.match(name))
+
+
+def remove_stale_temporaries(directory):
+    """Removes what killed kgan writes left in `directory`: files and folders alike.
+
+    Args:
+        directory: a folder kgan writes into (checkpoints, an export's model folder).
+
+    Returns:
+        The sorted names removed; a missing folder removes nothing.
+    """
+    try:
+        names = os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    removed = []
+    for name in sorted(names):
+        if not is_stale_temporary(name):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
+        except FileNotFoundError:  # Removed meanwhile by another run.
+            continue
+        removed.append(name)
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_path(path, suffix=""):
     """Yields a temporary path beside `path`; on success it is renamed over `path`.
 
     For writers that want a path (Keras's `model.save`). The temporary name starts
-    with ".tmp-", which kgan's listings skip. On an exception the temporary file is
+    with ".tmp-", which kgan's listings skip, and names this process (see
+    `remove_stale_temporaries`). On an exception the temporary file is
     removed and `path` is untouched.
 
     Args:
@@ -45,7 +126,7 @@ def atomic_path(path, suffix=""):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=suffix)
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=temporary_prefix(), suffix=suffix)
     os.close(fd)
     try:
         yield temporary

@@ -14,7 +14,6 @@ and writes the numbers as JSON.
 import json
 import os
 
-from absl import app
 from absl import flags
 from absl import logging
 
@@ -146,7 +145,7 @@ def main(argv):
 def run():
     """The `kgan-eval` console script."""
     _define_flags()
-    app.run(main, flags_parser=_cli.flags_parser(_PROGRAM))
+    _cli.run(_PROGRAM, main)
 
 
 if __name__ == "__main__":

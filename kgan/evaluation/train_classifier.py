@@ -12,7 +12,6 @@ It prints the accuracy on the test split and where the weights went.
 
 import os
 
-from absl import app
 from absl import flags
 from absl import logging
 
@@ -104,7 +103,7 @@ def main(argv):
 def run():
     """The `kgan-train-classifier` console script."""
     define_flags()
-    app.run(main, flags_parser=_cli.flags_parser(_PROGRAM))
+    _cli.run(_PROGRAM, main)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import numbers
 import os
 import zipfile
 
-from absl import app
 from absl import flags
 from absl import logging
 
@@ -280,7 +279,7 @@ def main(argv):
 def run():
     """The `kgan-export` console script."""
     _define_flags()
-    app.run(main, flags_parser=_cli.flags_parser(_PROGRAM))
+    _cli.run(_PROGRAM, main)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Any failure (a bad flag, an unreachable server, an unknown model) is one line
 
 
 import numpy as np
-from absl import app
 from absl import flags
 
 from kgan import _cli
@@ -211,7 +210,7 @@ def main(argv):
 def run():
     """The `kgan-sample` console script."""
     define_flags()
-    app.run(main, flags_parser=_cli.flags_parser(_PROGRAM))
+    _cli.run(_PROGRAM, main)
 
 
 if __name__ == "__main__":

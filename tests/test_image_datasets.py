@@ -51,25 +51,104 @@ def write_png(path, image):
 # Embedded MNIST.
 
 
-def test_embedded_mnist_is_the_t10k_set(embedded):
+@pytest.fixture(scope="module")
+def embedded_test():
+    return load_images("mnist_embedded", split="test")
+
+
+def image_hashes(images):
+    return [hashlib.sha256(image.tobytes()).hexdigest() for image in images]
+
+
+def test_embedded_mnist_train_split_is_the_default_and_mnists_first_training_digits(embedded):
     assert embedded.in_memory
     assert embedded.images.shape == (10000, 28, 28, 1)
     assert embedded.images.dtype == np.uint8
     assert embedded.labels.dtype == np.int64
-    assert sorted(np.unique(embedded.labels)) == list(range(10))
-    # The first digit of MNIST's test set is a 7, then 2, 1, 0, 4.
-    assert embedded.labels[:5].tolist() == [7, 2, 1, 0, 4]
+    # MNIST's training set starts 5, 0, 4, 1, 9.
+    assert embedded.labels[:5].tolist() == [5, 0, 4, 1, 9]
     assert embedded.num_classes == 10 and embedded.image_shape == (28, 28, 1)
-    assert describe(embedded) == "mnist_embedded: 10000 images 28x28x1, 10 classes"
-    assert load_images().num_examples == 10000  # The default source.
+    assert describe(embedded) == "mnist_embedded (train): 10000 images 28x28x1, 10 classes"
+    default = load_images()
+    assert default.name == "mnist_embedded (train)"
+    np.testing.assert_array_equal(default.images, embedded.images)
+
+
+def test_embedded_mnist_test_split_is_the_t10k_set(embedded_test):
+    assert embedded_test.images.shape == (10000, 28, 28, 1)
+    # The first digit of MNIST's test set is a 7, then 2, 1, 0, 4.
+    assert embedded_test.labels[:5].tolist() == [7, 2, 1, 0, 4]
+    assert describe(embedded_test) == "mnist_embedded (test): 10000 images 28x28x1, 10 classes"
+    images, labels = mnist_files.embedded_mnist()  # The function's default: test.
+    np.testing.assert_array_equal(images, embedded_test.images)
+    np.testing.assert_array_equal(labels, embedded_test.labels)
+
+
+def test_embedded_splits_are_disjoint_and_balanced(embedded, embedded_test):
+    train, test = set(image_hashes(embedded.images)), set(image_hashes(embedded_test.images))
+    assert len(train) == 10000 and len(test) == 10000  # No repeated image either.
+    assert not train & test
+    for data in (embedded, embedded_test):
+        counts = np.bincount(data.labels, minlength=10)
+        assert len(counts) == 10 and counts.min() >= 800 and counts.max() <= 1200, counts
 
 
 def test_embedded_files_match_the_checksums_in_the_data_readme():
     data = importlib.resources.files("kgan") / "data"
     readme = (data / "README.md").read_text()
-    for name in (mnist_files.EMBEDDED_IMAGES, mnist_files.EMBEDDED_LABELS):
+    names = [name for pair in mnist_files.EMBEDDED_FILES.values() for name in pair]
+    assert len(names) == 4
+    for name in names:
         digest = hashlib.sha256((data / name).read_bytes()).hexdigest()
         assert re.search(rf"`{re.escape(name)}`.*`{digest}`", readme), name
+
+
+def test_every_package_data_file_is_listed_for_the_wheel():
+    import configparser
+    import fnmatch
+
+    setup_cfg = os.path.join(os.path.dirname(__file__), os.pardir, "setup.cfg")
+    if not os.path.isfile(setup_cfg):
+        pytest.skip("needs the source checkout's setup.cfg")
+    config = configparser.ConfigParser()
+    config.read(setup_cfg)
+    patterns = [p.strip() for p in config["options.package_data"]["kgan"].split(",")]
+    package = os.path.dirname(os.path.dirname(mnist_files.__file__))
+    data_root = os.path.join(package, "data")
+    for root, _, files in os.walk(data_root):
+        for name in files:
+            relative = os.path.relpath(os.path.join(root, name), package).replace(os.sep, "/")
+            # fnmatch's * crosses "/", setuptools' does not: compare folder by folder.
+            assert any(
+                fnmatch.fnmatch(relative, p) and relative.count("/") == p.count("/")
+                for p in patterns
+            ), relative
+
+
+def test_embedded_train_files_regenerate_from_the_original_training_files(shared_data, tmp_path):
+    mnist_dir = os.path.join(shared_data, "mnist")
+    written = mnist_files.write_embedded_train_set(mnist_dir, str(tmp_path))
+    shipped = importlib.resources.files("kgan") / "data"
+    for path, name in zip(written, mnist_files.EMBEDDED_FILES["train"]):
+        raw = open(path, "rb").read()
+        assert raw[4:8] == b"\0\0\0\0"  # gzip timestamp 0: reproducible bytes.
+        assert gzip.decompress(raw) == gzip.decompress((shipped / name).read_bytes()), name
+    raw_images, raw_labels = mnist_files.read_mnist(
+        os.path.join(mnist_dir, "train-images-idx3-ubyte.gz"),
+        os.path.join(mnist_dir, "train-labels-idx1-ubyte.gz"),
+    )
+    images, labels = mnist_files.embedded_mnist("train")
+    np.testing.assert_array_equal(images, raw_images[:10000])
+    np.testing.assert_array_equal(labels, raw_labels[:10000])
+
+
+def test_idx_files_round_trip(tmp_path):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    path = str(tmp_path / "x-images-idx3-ubyte.gz")
+    mnist_files.write_idx(path, images)
+    np.testing.assert_array_equal(mnist_files.read_idx(path, mnist_files.IMAGES_MAGIC), images)
+    with pytest.raises(ValueError, match=r"Received: dtype=int64, shape=\(2,\)"):
+        mnist_files.write_idx(str(tmp_path / "y.gz"), np.array([1, 2]))
 
 
 def test_embedded_data_cannot_be_modified(embedded):
@@ -77,13 +156,21 @@ def test_embedded_data_cannot_be_modified(embedded):
         embedded.images[0, 0, 0, 0] = 1
 
 
-def test_embedded_mnist_has_no_other_split():
-    with pytest.raises(ValueError, match="Received: split='validation'"):
-        load_images("mnist_embedded", split="validation")
+@pytest.mark.parametrize("split", ["bogus", "validation", "train[:10%]", None])
+def test_embedded_mnist_has_no_other_split(split):
+    expected = (
+        "'mnist_embedded' has the splits 'train' (10,000 of MNIST's training digits) and "
+        f"'test' (MNIST's 10,000 test digits). Received: split={split!r}"
+    )
+    with pytest.raises(ValueError) as error:
+        load_images("mnist_embedded", split=split)
+    assert str(error.value) == expected
+    with pytest.raises(ValueError, match=re.escape(f"Received: split={split!r}")):
+        mnist_files.embedded_mnist(split)
 
 
 def test_truncated_gzip_is_rejected_with_the_file_name(tmp_path):
-    source = importlib.resources.files("kgan") / "data" / mnist_files.EMBEDDED_IMAGES
+    source = importlib.resources.files("kgan") / "data" / mnist_files.EMBEDDED_FILES["test"][0]
     raw = source.read_bytes()
     truncated = tmp_path / "t10k-images-idx3-ubyte.gz"
     truncated.write_bytes(raw[: len(raw) // 2])
@@ -92,7 +179,7 @@ def test_truncated_gzip_is_rejected_with_the_file_name(tmp_path):
 
 
 def test_truncated_idx_content_is_rejected_with_the_file_name(tmp_path):
-    source = importlib.resources.files("kgan") / "data" / mnist_files.EMBEDDED_LABELS
+    source = importlib.resources.files("kgan") / "data" / mnist_files.EMBEDDED_FILES["test"][1]
     content = gzip.decompress(source.read_bytes())
     short = tmp_path / "short-labels.gz"
     short.write_bytes(gzip.compress(content[:-10]))
@@ -101,7 +188,7 @@ def test_truncated_idx_content_is_rejected_with_the_file_name(tmp_path):
 
 
 def test_wrong_magic_number_is_rejected(tmp_path):
-    source = importlib.resources.files("kgan") / "data" / mnist_files.EMBEDDED_LABELS
+    source = importlib.resources.files("kgan") / "data" / mnist_files.EMBEDDED_FILES["test"][1]
     with pytest.raises(ValueError, match="magic number is 2049, expected 2051"):
         mnist_files.read_idx(source, mnist_files.IMAGES_MAGIC)
 

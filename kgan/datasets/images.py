@@ -1,13 +1,14 @@
 """Image datasets for GAN training: load from anywhere, batch with exact-resume shuffling.
 
-`load_images` reads a source into an `ImageData`: the MNIST test set shipped
-with kgan (`"mnist_embedded"`, the default), a TensorFlow Datasets name, a
-folder of image files, or a `.npz`/`.npy` file. `image_dataset` turns it into
+`load_images` reads a source into an `ImageData`: MNIST digits shipped with
+kgan (`"mnist_embedded"`, the default: 10,000 training digits for split "train",
+MNIST's 10,000 test digits for "test"), a TensorFlow Datasets name, a folder of
+image files, or a `.npz`/`.npy` file. `image_dataset` turns it into
 an infinite `tf.data.Dataset` of float batches whose order in epoch `e`
 depends only on `(seed, e)`, so a run resumed at epoch `k` with
 `initial_epoch=k` sees exactly the batches the uninterrupted run would have.
 
->>> data = kgan.datasets.load_images()                  # 10,000 MNIST digits
+>>> data = kgan.datasets.load_images()                  # 10,000 MNIST training digits
 >>> ds = kgan.datasets.image_dataset(data, batch_size=64, image_size=32)
 >>> gan.fit(ds, epochs=10, steps_per_epoch=kgan.datasets.steps_per_epoch(data, 64))
 """
@@ -47,9 +48,11 @@ def load_images(
 
     Sources:
 
-    - `"mnist_embedded"`: the MNIST test set (10,000 digits 28x28x1, labels 0-9)
-      shipped inside kgan as the original idx files; no download, works from a
-      wheel. It is MNIST's `t10k` set whichever `split` ("train" or "test") is asked.
+    - `"mnist_embedded"`: 10,000 MNIST digits (28x28x1, labels 0-9) shipped
+      inside kgan as idx files; no download, works from a wheel. Split "train"
+      is the first 10,000 digits of MNIST's training set, split "test" MNIST's
+      test set (`t10k`): disjoint, so train on "train" and measure on "test".
+      See `kgan.datasets.mnist_files.embedded_mnist`.
     - a TensorFlow Datasets name (`"mnist"`, `"fashion_mnist"`, `"cifar10"`,
       `"celeb_a"`, any dataset with an `image` feature; labels from its `label`
       feature if any). With `manual_dir`, the dataset is prepared offline from
@@ -71,7 +74,7 @@ def load_images(
     Args:
         source: one of the above; a `str` or `os.PathLike`.
         split: the TFDS split (`"train"`, `"test"`, `"train[:10%]"`...); for
-            `"mnist_embedded"`, "train" or "test"; ignored by files and folders.
+            `"mnist_embedded"`, `"train"` or `"test"`; ignored by files and folders.
         data_dir: where TFDS keeps prepared datasets (TFDS's default if `None`).
         manual_dir: a folder holding the TFDS dataset's original download files,
             to prepare it without network.
@@ -84,13 +87,15 @@ def load_images(
 
     Raises:
         ValueError: for a missing path, an empty folder, a corrupt file (named), an
-            unknown dataset name, or invalid arguments.
+            unknown dataset name or split, a TFDS dataset that is not prepared and
+            cannot be downloaded (no network), or invalid arguments.
 
     Example:
 
     >>> data = load_images()
-    >>> data.num_examples, data.image_shape, data.num_classes
-    (10000, (28, 28, 1), 10)
+    >>> data.name, data.num_examples, data.image_shape, data.num_classes
+    ('mnist_embedded (train)', 10000, (28, 28, 1), 10)
+    >>> real = load_images("mnist_embedded", split="test")  # Held out, e.g. for FID.
     >>> cifar = load_images("cifar10", data_dir="~/tfds", manual_dir="~/downloads/cifar10")
     >>> faces = load_images("./faces", image_size=64, channels=3)
     """
@@ -100,15 +105,11 @@ def load_images(
     if kind == "path":
         return _load_path(os.path.expanduser(os.fspath(source)), image_size, channels)
     if kind == "embedded":
-        if split not in ("train", "test"):
-            raise ValueError(
-                f"{EMBEDDED_MNIST!r} has one split, MNIST's test set, served as 'train' or "
-                f"'test'. Received: split={split!r}"
-            )
-        images, labels = mnist_files.embedded_mnist()
+        images, labels = mnist_files.embedded_mnist(split)
         images = image_ops.transform_array(images, image_size, channels)
         return ImageData.from_arrays(
-            images, labels, name=EMBEDDED_MNIST, class_names=tuple(str(d) for d in range(10))
+            images, labels, name=f"{EMBEDDED_MNIST} ({split})",
+            class_names=tuple(str(d) for d in range(10)),
         )
     if os.path.exists(source):
         # A bare word that is also a local path: the dataset name wins, but say how
@@ -193,12 +194,12 @@ def describe(data):
         data: an `ImageData`.
 
     Returns:
-        A string such as `"mnist_embedded: 10000 images 28x28x1, 10 classes"`.
+        A string such as `"mnist_embedded (train): 10000 images 28x28x1, 10 classes"`.
 
     Example:
 
     >>> describe(load_images())
-    'mnist_embedded: 10000 images 28x28x1, 10 classes'
+    'mnist_embedded (train): 10000 images 28x28x1, 10 classes'
     """
     _check_data(data)
     shape = "x".join("?" if d is None else str(d) for d in data.image_shape)

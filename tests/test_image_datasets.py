@@ -239,11 +239,40 @@ def test_folder_images_of_different_sizes_need_image_size(tmp_path):
     assert data.images.shape == (2, 8, 8, 3)
 
 
-def test_corrupt_image_file_is_named(tmp_path):
-    write_png(str(tmp_path / "good.png"), np.zeros((4, 4, 1), np.uint8))
-    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
-    with pytest.raises(ValueError, match=re.escape(str(tmp_path / "broken.png"))):
+def encoded_image(kind):
+    image = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    encode = tf.io.encode_png if kind == "png" else tf.io.encode_jpeg
+    return encode(tf.constant(image)).numpy()
+
+
+@pytest.mark.parametrize(
+    "name, contents, reason",
+    [
+        ("cut.png", encoded_image("png")[:100], "not a valid PNG (corrupt or truncated)"),
+        ("header.png", b"\x89PNG\r\n\x1a\n not really", "not a valid PNG (corrupt or truncated)"),
+        ("cut.jpg", encoded_image("jpeg")[:200], "not a valid JPEG (corrupt or truncated)"),
+        ("text.png", b"hello, not an image", "not a PNG, JPEG, GIF or BMP image"),
+        ("empty.jpeg", b"", "the file is empty"),
+    ],
+)
+def test_corrupt_image_file_is_named_in_one_line(tmp_path, name, contents, reason):
+    for i in range(3):
+        write_png(str(tmp_path / f"good{i}.png"), np.zeros((4, 4, 1), np.uint8))
+    (tmp_path / name).write_bytes(contents)
+    with pytest.raises(ValueError) as error:
         load_images(tmp_path)
+    # No TensorFlow op or device names, just the file and why.
+    assert str(error.value) == f"Cannot decode the image file {tmp_path / name}: {reason}."
+
+
+def test_image_file_that_cannot_be_read_is_named(tmp_path):
+    # A file that disappears between listing the folder and reading it.
+    from kgan.datasets import image_files
+
+    missing = str(tmp_path / "gone.png")
+    with pytest.raises(ValueError) as error:
+        image_files._decode(missing)
+    assert str(error.value) == f"Cannot read the image file {missing}: No such file or directory."
 
 
 def test_empty_folder_is_rejected(tmp_path):

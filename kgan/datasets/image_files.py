@@ -95,15 +95,39 @@ def _is_image(file):
     return file.lower().endswith(IMAGE_EXTENSIONS) and os.path.isfile(file)
 
 
+# File signatures, to say which format a file that fails to decode claims to be.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"BM", "BMP"),
+)
+
+
 def _decode(file):
     try:
-        contents = tf.io.read_file(file)
+        with open(file, "rb") as handle:
+            contents = handle.read()
+    except OSError as error:
+        raise ValueError(f"Cannot read the image file {file}: {error.strerror or error}.") from None
+    try:
         image = tf.io.decode_image(contents, expand_animations=False)
-    except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError) as error:
-        raise ValueError(f"Cannot decode the image file {file}: {error.message}") from None
+    except tf.errors.InvalidArgumentError:
+        # TensorFlow's message names its ops and devices; the file is what matters.
+        reason = _why_undecodable(contents)
+        raise ValueError(f"Cannot decode the image file {file}: {reason}.") from None
     if image.dtype != tf.uint8:  # 16-bit PNGs.
         raise ValueError(f"The image file {file} is not 8-bit. Received: dtype={image.dtype.name}")
     return image
+
+
+def _why_undecodable(contents):
+    if not contents:
+        return "the file is empty"
+    for signature, format_name in _SIGNATURES:
+        if contents.startswith(signature):
+            return f"not a valid {format_name} (corrupt or truncated)"
+    return "not a PNG, JPEG, GIF or BMP image"
 
 
 def _shape_text(shape):

@@ -8,6 +8,13 @@ Example:
 >>> gan.fit(kgan.datasets.toy_dataset("ring8", batch_size=256), epochs=1)  # any tf.data
 """
 
+import sys as _sys
+
+from kgan import _cli
+
+if _cli.is_command(_sys.argv[0] if _sys.argv else ""):
+    _cli.import_tensorflow_quietly()
+
 # Importing the modules registers kgan's classes with Keras, so that
 # `keras.saving.load_model` can rebuild a saved GAN after a plain `import kgan`.
 from kgan import callbacks

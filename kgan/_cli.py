@@ -1,6 +1,7 @@
 """What kgan's command-line tools share: one-line errors with exit status 2, flag parsing,
 a `--help` of kgan's own flags, and one line on Ctrl-C."""
 
+import os
 import re
 import sys
 import textwrap
@@ -12,6 +13,36 @@ _ILLEGAL_VALUE = re.compile(r"^flag (--[^=]+)=(.*?): (.*)$")
 # absl's own short-help spellings; --helpfull and --helpxml keep absl's behaviour.
 _HELP_ARGS = ("--help", "-help", "-h", "-?", "--helpshort", "-helpshort")
 INTERRUPTED_STATUS = 130  # 128 + SIGINT, what shells report for Ctrl-C.
+
+
+def is_command(argv0):
+    """Whether the process is one of kgan's console scripts (`kgan-train`, ...)."""
+    return os.path.basename(argv0 or "").startswith("kgan-")
+
+
+def import_tensorflow_quietly():
+    """Imports TensorFlow without its C++ start-up log, unless TF_CPP_MIN_LOG_LEVEL is set.
+
+    Without a GPU, importing TensorFlow 2.21 logs "Could not find cuda drivers" twice
+    and the first op "failed call to cuInit: ... CUDA error": about ten lines before a
+    command says anything, and an error-looking one on every CPU machine. Some of it
+    is written by C++ code before TensorFlow reads TF_CPP_MIN_LOG_LEVEL, so file
+    descriptor 2 itself points at /dev/null during the import. A user who sets
+    TF_CPP_MIN_LOG_LEVEL sees exactly what TensorFlow prints.
+    """
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def fail(program, message):
@@ -35,8 +66,20 @@ def _wants_help(argv):
     return False
 
 
+def _default_text(default):
+    if default is None:
+        return "none"
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, str):
+        return repr(default)
+    if isinstance(default, (list, tuple)):
+        return ",".join(str(d) for d in default)
+    return str(default)
+
+
 def _flag_line(flag):
-    default = flag.default_as_str if flag.default is not None else "none"
+    default = _default_text(flag.default)
     if isinstance(flag, flags.BooleanFlag):
         usage = f"--[no]{flag.name}"
     else:

@@ -301,8 +301,9 @@ class ConditionalGAN(gan_lib.GAN):
                 "ConditionalGAN does not use sample weights. Received: batches of "
                 f"{_describe_batch(data)}"
             )
-        images = tf.cast(images, tf.float32)
+        images = tf.convert_to_tensor(images)
         self._check_real_batch(images)
+        images = tf.cast(images, tf.float32)
         labels = tf.convert_to_tensor(labels)
         rank = labels.shape.rank
         if not labels.dtype.is_integer or not (
@@ -378,6 +379,7 @@ class ConditionalGAN(gan_lib.GAN):
 
     def train_step(self, data):
         real, labels = self._labeled_batch(data)
+        self._check_update_slices(real)
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         step = self.g_optimizer.iterations
         last = self.d_steps - 1

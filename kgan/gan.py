@@ -1,5 +1,7 @@
 """The `GAN` model: two networks trained adversarially through `fit()`."""
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -87,6 +89,41 @@ def _loss_scaled(optimizer):
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer
     return keras.optimizers.LossScaleOptimizer(optimizer)
+
+
+def output_range(generator):
+    """The `(low, high)` range of a generator's samples, if its last layer bounds them.
+
+    Args:
+        generator: a Keras model.
+
+    Returns:
+        `(-1.0, 1.0)` for a tanh output, `(0.0, 1.0)` for a sigmoid one, else None.
+    """
+    layers = getattr(generator, "layers", None)
+    if not layers:
+        return None
+    activation = getattr(getattr(layers[-1], "activation", None), "__name__", None)
+    return {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}.get(activation)
+
+
+def _range_advice(bounds):
+    if bounds == (-1.0, 1.0):
+        return "scale pixels in [0, 255] with x / 127.5 - 1 (kgan.datasets.image_dataset does)"
+    return "scale pixels in [0, 255] with x / 255"
+
+
+def _peek_samples(x):
+    """A first batch of real samples from `fit()`'s `x`, or None when peeking is not cheap."""
+    if isinstance(x, tf.data.Dataset):
+        for batch in x.take(1):
+            return _real_samples(batch)
+        return None
+    if isinstance(x, np.ndarray):
+        return x[:1024]
+    if isinstance(x, (tuple, list)) and x and isinstance(x[0], np.ndarray):
+        return x[0][:1024]
+    return None
 
 
 def _real_samples(data):
@@ -326,9 +363,63 @@ class GAN(keras.Model):
         """
         if len(args) < 6:  # `shuffle` is fit()'s seventh positional argument after x.
             kwargs.setdefault("shuffle", not isinstance(x, tf.data.Dataset))
+        self._check_data_range(x)
         return super().fit(x, *args, **kwargs)
 
+    def _check_data_range(self, x):
+        """Warns when the first real batch lies outside the generator's output range.
+
+        A tanh generator cannot make pixels in [0, 255]: D then tells real from fake
+        by scale alone and training goes nowhere, without an error.
+        """
+        bounds = output_range(self.generator)
+        if bounds is None:
+            return
+        samples = _peek_samples(x)
+        if samples is None:
+            return
+        samples = keras.ops.convert_to_numpy(samples)
+        if not np.issubdtype(samples.dtype, np.floating):
+            return  # Integer samples are refused by _check_real_batch when traced.
+        low, high = float(np.min(samples)), float(np.max(samples))
+        slack = 0.01 * (bounds[1] - bounds[0])
+        if low < bounds[0] - slack or high > bounds[1] + slack:
+            warnings.warn(
+                f"The real samples lie in [{low:g}, {high:g}], outside the generator's output "
+                f"range [{bounds[0]:g}, {bounds[1]:g}] ({self.generator.layers[-1].activation.__name__}): "
+                f"the discriminator can tell them apart by range alone; {_range_advice(bounds)}.",
+                stacklevel=3,
+            )
+
+    def _check_update_slices(self, real):
+        """Raises a ValueError when a batch is too small for `d_steps` split updates."""
+        batch = real.shape[0]
+        if self.d_batch != "split" or self.d_steps == 1 or (batch is not None and batch >= self.d_steps):
+            return
+        replicas = self.distribute_strategy.num_replicas_in_sync
+        where = f" per replica ({replicas} replicas)" if replicas > 1 else ""
+        has = f"batches have {batch} samples{where}" if batch else f"a batch has fewer{where}"
+        message = (
+            f"d_steps={self.d_steps} discriminator updates with d_batch='split' each take every "
+            f"{self.d_steps}th sample of a batch, but {has}: some updates would get none. Use "
+            "batches of at least d_steps samples (d_steps * m for minibatches of m; "
+            "drop_remainder=True drops a short last one), or d_batch='reuse'. "
+            f"Received: d_steps={self.d_steps}"
+        )
+        if batch is not None:
+            raise ValueError(message)
+        # The batch size is known only when it arrives (a dataset batched without
+        # drop_remainder). XLA compiles the assertion away.
+        tf.debugging.assert_greater_equal(tf.shape(real)[0], self.d_steps, message=message)
+
     def _check_real_batch(self, real):
+        if real.dtype.is_integer and output_range(self.generator) is not None:
+            bounds = output_range(self.generator)
+            raise ValueError(
+                f"Real samples are integers ({real.dtype.name}), but the generator makes floats in "
+                f"[{bounds[0]:g}, {bounds[1]:g}]: {_range_advice(bounds)}. "
+                f"Received: samples of dtype {real.dtype.name}"
+            )
         shape = tuple(real.shape[1:])
         compatible = len(shape) == len(self.sample_shape) and all(
             s is None or e is None or s == e for s, e in zip(shape, self.sample_shape)
@@ -344,8 +435,10 @@ class GAN(keras.Model):
         return random_lib.replica_normal([num_samples, self.latent_dim], key)
 
     def train_step(self, data):
-        real = tf.cast(_real_samples(data), tf.float32)
+        real = _real_samples(data)
         self._check_real_batch(real)
+        self._check_update_slices(real)
+        real = tf.cast(real, tf.float32)
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         step = self.g_optimizer.iterations
         # Each D update draws noise and penalty randomness, the G update noise.
@@ -445,8 +538,9 @@ class GAN(keras.Model):
         A validation `d_loss` far below the training one shows a discriminator that
         memorizes its training set.
         """
-        real = tf.cast(_real_samples(data), tf.float32)
+        real = _real_samples(data)
         self._check_real_batch(real)
+        real = tf.cast(real, tf.float32)
         # Validation noise comes from another seed than training noise.
         key = random_lib.step_key(self.seed + 1, self.g_optimizer.iterations, 0, 1)
         fake = self.generator(self._noise(tf.shape(real)[0], key), training=False)

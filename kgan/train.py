@@ -17,7 +17,6 @@ Every flag is a field of `kgan.training.TrainConfig`; `kgan.training.train` does
 
 import dataclasses
 
-from absl import app
 from absl import flags
 from absl import logging
 
@@ -67,7 +66,10 @@ _HELP = {
     "sample_every": "Write a sample grid every this many epochs.",
     "num_samples": "Images in each sample grid; conditional grids have one row per class of "
     "num_samples // num_classes images.",
-    "resume": "Continue from the last checkpoint in the workdir, if any.",
+    "resume": "Continue from the last checkpoint in the workdir, if any. A resumed run must "
+    "have the flags recorded in <workdir>/config.json, except: "
+    + ", ".join("--" + n for n in training.RESUMABLE_FLAGS if n != "resume")
+    + ". To train with other flags, start a new run in another --workdir.",
     "deterministic": "Make TensorFlow ops deterministic (bit-exact reruns, a little slower).",
     "verbose": "Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.",
 }
@@ -80,6 +82,21 @@ for _field in dataclasses.fields(training.TrainConfig):
 
 FLAGS = flags.FLAGS
 _PROGRAM = "kgan-train"
+
+# --help shows the flags under these headings; every TrainConfig field is in one.
+HELP_GROUPS = (
+    ("Model", ("model", "conditioning", "latent_dim", "base_filters", "image_size")),
+    ("Data", ("dataset", "split", "data_dir", "manual_dir")),
+    ("Loss and training step", ("loss", "penalty", "label_smoothing", "d_steps", "d_batch",
+                                "reuse_fakes")),
+    ("Optimizers", ("g_learning_rate", "d_learning_rate", "beta_1", "beta_2")),
+    ("Length", ("epochs", "steps_per_epoch", "batch_size", "seed")),
+    ("Speed and hardware", ("mixed_precision", "jit_compile", "steps_per_execution",
+                            "strategy", "tpu", "sync_batchnorm", "deterministic")),
+    ("Output", ("workdir", "export_dir", "model_name", "sample_every", "num_samples",
+                "verbose")),
+    ("Resuming", ("resume",)),
+)
 
 
 def config_from_flags():
@@ -98,13 +115,13 @@ def main(argv):
         result = training.train(config)
     except ValueError as error:
         _cli.fail(_PROGRAM, str(error).splitlines()[0])
+    except KeyboardInterrupt:
+        _cli.interrupted(_PROGRAM, _resume_hint(config))
     if not result.gan.distribute_strategy.extended.should_checkpoint:
         print("This worker is not the chief of the multi-worker run; the chief writes the files.")
         return
     if result.initial_epoch >= config.epochs and not result.history:
         print(f"Already trained for {config.epochs} epochs in {config.workdir}; nothing to do.")
-    elif result.initial_epoch:
-        print(f"Resumed at epoch {result.initial_epoch + 1} from {config.checkpoint_dir}.")
     labels = {
         "samples": "Latest samples",
         "evolution": "Samples over training",
@@ -118,9 +135,19 @@ def main(argv):
             print(f"{label + ':':27s}{result.paths[key]}")
 
 
+def _resume_hint(config):
+    from kgan.callbacks import checkpoint
+
+    epoch, path = checkpoint.latest_checkpoint(config.checkpoint_dir)
+    if not path:
+        return "no epoch was completed; run the same command again to start over"
+    return (f"{epoch} epochs are saved in {config.checkpoint_dir}: run the same command again "
+            f"to resume at epoch {epoch + 1}")
+
+
 def run():
     """The `kgan-train` console script."""
-    app.run(main, flags_parser=_cli.flags_parser(_PROGRAM))
+    _cli.run(_PROGRAM, main, groups=HELP_GROUPS)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The training job behind `kgan-train`: a config, its checks, and `train(config)`."""
 
 import dataclasses
+import json
 import os
+import sys
 
 from kgan import conditional as conditional_lib
 from kgan import distribute as distribute_lib
@@ -16,6 +18,16 @@ STRATEGIES = distribute_lib.STRATEGIES
 # (keras-team/keras#19246); checked with TensorFlow 2.21 and Keras 3.15.
 _MIRRORING = ("mirrored", "multi_worker")
 EMBEDDED_DATASET = "mnist_embedded"
+# The run's flags, recorded in the workdir when it starts, checked when it resumes.
+CONFIG_FILENAME = "config.json"
+# Flags a resumed run may change: how long it runs, what it prints and writes where,
+# and the hardware it runs on. Every other flag decides what is learned, so a resume
+# with another value would silently continue the old model under a new name.
+RESUMABLE_FLAGS = (
+    "epochs", "verbose", "sample_every", "resume", "export_dir", "model_name",
+    "data_dir", "manual_dir", "strategy", "tpu", "sync_batchnorm", "jit_compile",
+    "steps_per_execution", "deterministic",
+)
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
@@ -128,6 +140,13 @@ class TrainConfig:
         for name in ("steps_per_epoch", "image_size", "seed"):
             _check_int(name, getattr(self, name), 0)
         self._validate_strategy()
+        if self.d_batch == "split" and self.d_steps > self.batch_size:
+            raise ConfigError(
+                f"--d_steps={self.d_steps} discriminator updates with --d_batch=split each take "
+                f"every {self.d_steps}th sample of a batch of --batch_size={self.batch_size}: "
+                "some would get none. Use --d_steps <= --batch_size (feed batches of d_steps * m "
+                f"for minibatches of m), or --d_batch=reuse. Received: --d_steps={self.d_steps}"
+            )
         for name in ("g_learning_rate", "d_learning_rate"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"--{name} must be positive. Received: --{name}={getattr(self, name)}")
@@ -136,6 +155,10 @@ class TrainConfig:
                 raise ConfigError(f"--{name} must be in [0, 1). Received: --{name}={getattr(self, name)}")
         if not self.workdir:
             raise ConfigError("--workdir must name a folder. Received: --workdir=''")
+        for name in ("workdir", "export_dir"):
+            path = getattr(self, name)
+            if path and os.path.exists(path) and not os.path.isdir(path):
+                raise ConfigError(f"--{name} must name a folder; {path} is a file. Received: --{name}={path}")
         if not self.model_name or os.sep in self.model_name:
             raise ConfigError(
                 f"--model_name must be a plain folder name. Received: --model_name={self.model_name!r}"
@@ -440,9 +463,12 @@ def train(config):
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
 
+    _prepare_workdir(config, strategy)
     initial_epoch, checkpoint_path = (0, None)
     if config.resume:
         initial_epoch, checkpoint_path = checkpoint.latest_checkpoint(config.checkpoint_dir)
+        if checkpoint_path:
+            check_resumed_config(config)
     elif checkpoint.latest_checkpoint(config.checkpoint_dir)[1]:
         # A fresh run would interleave its checkpoints with the earlier run's, and a
         # later resume would pick whichever has the higher epoch.
@@ -451,6 +477,9 @@ def train(config):
             f"checkpoints: use another --workdir or remove them. Received: --workdir={config.workdir}"
         )
     _check_workers_agree(config, strategy, initial_epoch)
+    if checkpoint_path and initial_epoch < config.epochs:
+        print(f"Resuming at epoch {initial_epoch + 1} of {config.epochs} from {checkpoint_path}.",
+              flush=True)
     data = _data(config, initial_epoch)
     # The dtype policy is global in Keras; it only matters while layers are built, so
     # the caller's policy comes back afterwards.
@@ -463,19 +492,144 @@ def train(config):
         keras.mixed_precision.set_global_policy(previous_policy)
     if distribute_lib.is_multi_worker(strategy):
         _skip_symbolic_build(gan)
+    if strategy.extended.should_checkpoint:
+        # Written once the checkpoint (if any) proved to fit the flags, so the record
+        # always describes the model in the workdir.
+        record_config(config)
     monitors = _callbacks(config, data)
     history = {}
     if initial_epoch < config.epochs:
         history = gan.fit(
             _sharded(data.dataset, strategy), epochs=config.epochs, initial_epoch=initial_epoch,
             steps_per_epoch=data.steps,
-            callbacks=monitors, verbose=config.verbose,
+            callbacks=monitors, verbose=_progress_verbosity(config.verbose),
         ).history
     if not strategy.extended.should_checkpoint:
         # The chief writes the files, possibly into this same (shared) workdir; listing
         # them here would race with its last writes.
         return TrainResult(gan, history, initial_epoch, {})
     return TrainResult(gan, history, initial_epoch, _written_paths(config, monitors))
+
+
+def _progress_verbosity(verbose, stream=None):
+    """Keras's `verbose` for `verbose`: the progress bar only on a terminal.
+
+    Written to a log file or a CI console, the bar's backspaces and ANSI codes add up
+    to about 0.7 MB for the default run; one line per epoch says the same.
+    """
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    if verbose == 1 and not (isatty and isatty()):
+        return 2
+    return verbose
+
+
+def _prepare_workdir(config, strategy):
+    """Creates the workdir and removes what killed checkpoint writes left in it."""
+    from kgan import _files
+
+    for path in (config.workdir, config.checkpoint_dir):
+        try:
+            os.makedirs(path, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(
+                f"--workdir cannot be created or written: {path}: {error.strerror}. "
+                f"Received: --workdir={config.workdir}"
+            ) from None
+    if strategy.extended.should_checkpoint:
+        _files.remove_stale_temporaries(config.checkpoint_dir)
+
+
+def config_path(workdir):
+    """Where `kgan-train` records the flags of the run in `workdir`."""
+    return os.path.join(workdir, CONFIG_FILENAME)
+
+
+def record_config(config):
+    """Writes `config` to `<workdir>/config.json`, atomically.
+
+    Returns:
+        The path written.
+    """
+    from kgan import _files
+
+    path = config_path(config.workdir)
+    with _files.atomic_open(path, "w", suffix=".json") as f:
+        json.dump({"kgan_train_config": dataclasses.asdict(config)}, f, indent=2, sort_keys=True)
+        f.write("\n")
+    return path
+
+
+def recorded_config(workdir):
+    """The flags recorded in `workdir` by `record_config`, as a dict, or None.
+
+    Raises:
+        ConfigError: the record exists but cannot be read.
+    """
+    path = config_path(workdir)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as f:
+            recorded = json.load(f)["kgan_train_config"]
+        if not isinstance(recorded, dict):
+            raise TypeError(type(recorded).__name__)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ConfigError(
+            f"{path} is not a kgan-train configuration ({error}): restore it or start a new run "
+            f"in another --workdir. Received: --workdir={workdir}"
+        ) from None
+    return recorded
+
+
+def _flag_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _describe(changed, which):
+    return ", ".join(f"--{c[0]}={_flag_value(c[which])}" for c in changed)
+
+
+def changed_flags(recorded, config):
+    """The flags of `config` that differ from the `recorded` run's and may not change.
+
+    Args:
+        recorded: a dict of flag values (`recorded_config`).
+        config: the `TrainConfig` of the run that resumes.
+
+    Returns:
+        A list of `(name, recorded_value, new_value)`, in `TrainConfig` order.
+    """
+    changed = []
+    for field in dataclasses.fields(TrainConfig):
+        name = field.name
+        if name in RESUMABLE_FLAGS or name == "workdir" or name not in recorded:
+            continue
+        new = getattr(config, name)
+        if recorded[name] != new:
+            changed.append((name, recorded[name], new))
+    return changed
+
+
+def check_resumed_config(config):
+    """Raises `ConfigError` naming every flag that differs from the run in the workdir.
+
+    Only `RESUMABLE_FLAGS` may change when a run resumes. A workdir written before
+    kgan recorded configurations has none; its checkpoint is then checked alone.
+    """
+    recorded = recorded_config(config.workdir)
+    if recorded is None:
+        return
+    changed = changed_flags(recorded, config)
+    if changed:
+        raise ConfigError(
+            f"--workdir={config.workdir} holds a run trained with {_describe(changed, 1)}: "
+            f"resume it with the flags recorded in {config_path(config.workdir)} (only "
+            f"{', '.join('--' + n for n in RESUMABLE_FLAGS if n != 'resume')} may change), "
+            f"or start a new run with another --workdir. Received: {_describe(changed, 2)}"
+        )
 
 
 def _strategy(config):
@@ -609,10 +763,50 @@ def _check_checkpoint(config, gan, data):
             f"The checkpoint in {config.checkpoint_dir} was trained with "
             f"--conditioning={trained}: {advice}. Received: --conditioning={config.conditioning}"
         )
+    if recorded_config(config.workdir) is None:
+        _check_checkpoint_settings(config, gan)
     if config.is_conditional and gan.num_classes != data.num_classes:
         raise ConfigError(
             f"The checkpoint in {config.checkpoint_dir} has {gan.num_classes} classes, the "
             f"data has {data.num_classes}: {advice}. Received: --dataset={config.dataset}"
+        )
+
+
+def _checkpoint_settings(gan):
+    """The `TrainConfig` values that a loaded GAN itself reveals, as a dict."""
+    import numpy as np
+
+    from kgan import losses
+
+    settings = {"latent_dim": gan.latent_dim, "d_steps": gan.d_steps, "d_batch": gan.d_batch,
+                "seed": gan.seed, "reuse_fakes": gan.reuse_fakes}
+    for name, loss_class in losses.LOSSES.items():
+        if type(gan.gan_loss) is loss_class:
+            settings["loss"] = name
+            settings["label_smoothing"] = getattr(gan.gan_loss, "label_smoothing", 0.0)
+    for name, optimizer in (("g", gan.g_optimizer), ("d", gan.d_optimizer)):
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+        learning_rate = optimizer.learning_rate
+        if not callable(learning_rate):
+            # Stored in float32: compare at that precision.
+            settings[f"{name}_learning_rate"] = float(np.float32(learning_rate))
+    return settings
+
+
+def _check_checkpoint_settings(config, gan):
+    """`check_resumed_config` for a workdir without a recorded configuration."""
+    import numpy as np
+
+    recorded = _checkpoint_settings(gan)
+    for name in ("g_learning_rate", "d_learning_rate"):
+        if name in recorded and recorded[name] == float(np.float32(getattr(config, name))):
+            recorded[name] = getattr(config, name)
+    changed = changed_flags(recorded, config)
+    if changed:
+        raise ConfigError(
+            f"The checkpoint in {config.checkpoint_dir} was trained with {_describe(changed, 1)}: "
+            "resume it with those flags, or start a new run with another --workdir. "
+            f"Received: {_describe(changed, 2)}"
         )
 
 

@@ -171,6 +171,22 @@ def test_too_many_images_is_an_invalid_request(client):
     assert raised.value.server_message
 
 
+def test_too_many_latent_vectors_are_an_invalid_request(client):
+    # The client leaves the batch to the export's limit, which only the server knows.
+    z = np.zeros((MAX_IMAGES + 1, LATENT_DIM), np.float32)
+    shape = rf"\({MAX_IMAGES + 1}, {LATENT_DIM}\)"
+    with pytest.raises(
+        client_lib.InvalidRequest, match=rf"at most {MAX_IMAGES} latent vectors.*z of shape {shape}"
+    ) as raised:
+        client.images_from_latent(z)
+    assert "signature 'serving_default'" in str(raised.value)
+    assert client.images_from_latent(z[:MAX_IMAGES]).shape == (MAX_IMAGES, 28, 28, 1)
+    # `generate` refuses a negative seed before sending; the server does too.
+    inputs = {"seed": np.asarray(-1, np.int64), "num_images": np.asarray(1, np.int32)}
+    with pytest.raises(client_lib.InvalidRequest, match=r"`seed` must be .*Received: seed=-1"):
+        client._transport.predict("generate", inputs, ["images"])
+
+
 def test_latents_of_the_wrong_length_are_an_invalid_request(client):
     with pytest.raises(client_lib.InvalidRequest, match="serving_default"):
         client.images_from_latent(np.zeros((2, LATENT_DIM + 1), np.float32))

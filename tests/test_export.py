@@ -361,6 +361,69 @@ def test_max_images_sets_the_limit(dcgan, tmp_path):
     session.close()
 
 
+def z_cap_message(rows, max_images, latent_dim):
+    return re.escape(
+        f"`z` must hold at most {max_images} latent vectors, one per image (the max_images "
+        f"of this export). Received: z of shape ({rows}, {latent_dim})"
+    )
+
+
+def labels_cap_message(count, max_images):
+    return re.escape(
+        f"`labels` must hold at most {max_images} class ids, one per image (the max_images "
+        f"of this export). Received: {count} labels"
+    )
+
+
+def seed_message(seed):
+    return re.escape(f"`seed` must be an integer >= 0. Received: seed={seed}")
+
+
+def test_serving_default_caps_the_batch_at_max_images(served):
+    # The default limit: one request of many rows would otherwise run the server's
+    # memory up with the batch.
+    limit = export.DEFAULT_MAX_IMAGES
+    z = np.zeros((limit + 1, DCGAN_LATENT_DIM), np.float32)
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=z_cap_message(limit + 1, limit, DCGAN_LATENT_DIM)
+    ):
+        served.run("serving_default", z=z)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Received: z of shape \(20000, "):
+        served.run_raw("serving_default", z=np.zeros((20000, DCGAN_LATENT_DIM), np.float32))
+    assert served.run("serving_default", z=z[:limit])["images"].shape == (limit, 28, 28, 1)
+
+
+@pytest.fixture(scope="module")
+def capped(dcgan, tmp_path_factory):
+    session = ServingSession(
+        export.export_generator(dcgan, tmp_path_factory.mktemp("capped"), max_images=3)
+    )
+    yield session
+    session.close()
+
+
+def test_max_images_caps_the_batch_of_every_signature(capped):
+    z = np.zeros((4, DCGAN_LATENT_DIM), np.float32)
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=z_cap_message(4, 3, DCGAN_LATENT_DIM)
+    ):
+        capped.run("serving_default", z=z)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"between 1 and 3 .*num_images=4"):
+        capped.run("generate", seed=0, num_images=4)
+    assert capped.run("serving_default", z=z[:3])["images"].shape == (3, 28, 28, 1)
+    assert capped.run("generate", seed=0, num_images=3)["images"].shape == (3, 28, 28, 1)
+    # An empty batch stays a valid (empty) request.
+    assert capped.run("serving_default", z=z[:0])["images"].shape == (0, 28, 28, 1)
+
+
+@pytest.mark.parametrize("seed", [-1, -(2**63)])
+def test_a_negative_seed_is_invalid_argument(capped, seed):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=seed_message(seed)):
+        capped.run("generate", seed=seed, num_images=2)
+    # The largest int64 is a seed like any other.
+    assert capped.run("generate", seed=2**63 - 1, num_images=2)["images"].shape[0] == 2
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.int64, np.int32])
 def test_z_of_another_dtype_is_invalid_argument_on_the_server(served, dtype):
     z = np.zeros((2, DCGAN_LATENT_DIM), dtype)
@@ -407,6 +470,10 @@ def test_signatures_through_tf_saved_model_load(dcgan, dcgan_export):
     np.testing.assert_array_equal(replayed.numpy(), outputs["images"].numpy())
     with pytest.raises(tf.errors.InvalidArgumentError, match="Received: num_images=0"):
         signatures["generate"](seed=tf.constant(7, tf.int64), num_images=tf.constant(0))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=seed_message(-7)):
+        signatures["generate"](seed=tf.constant(-7, tf.int64), num_images=tf.constant(5))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Received: z of shape"):
+        signatures["serving_default"](z=tf.zeros([257, DCGAN_LATENT_DIM]))
     with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a float tensor"):
         signatures["serving_default"](z=tf.zeros([2, DCGAN_LATENT_DIM], tf.float64))
     with pytest.raises(tf.errors.InvalidArgumentError, match="expected to be a int64 tensor"):
@@ -517,3 +584,34 @@ def test_conditional_serving_default_rejects_bad_labels(conditional_served):
         served.run_raw("serving_default", z=z, labels=np.array([[0], [1]], np.int32))
     with pytest.raises(tf.errors.InvalidArgumentError, match="Type mismatch"):
         served.run_raw("serving_default", z=z, labels=np.array([0, 1], np.int64))
+
+
+def test_conditional_serving_default_caps_z_and_labels_at_max_images(conditional_served):
+    _, served = conditional_served  # max_images=16
+    z = np.zeros((17, LATENT_DIM), np.float32)
+    labels = np.zeros(17, np.int32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=z_cap_message(17, 16, LATENT_DIM)):
+        served.run("serving_default", z=z, labels=labels)
+    # Too many labels for a batch within the limit: the limit is named, not the batch.
+    with pytest.raises(tf.errors.InvalidArgumentError, match=labels_cap_message(17, 16)):
+        served.run("serving_default", z=z[:2], labels=labels)
+    images = served.run("serving_default", z=z[:16], labels=labels[:16])["images"]
+    assert images.shape == (16, 28, 28, 1)
+
+
+def test_conditional_generate_caps_num_images_and_labels_at_max_images(conditional_served):
+    _, served = conditional_served
+    labels = np.zeros(17, np.int32)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"between 1 and 16 .*num_images=17"):
+        served.run("generate", seed=0, num_images=17, labels=labels)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=labels_cap_message(17, 16)):
+        served.run("generate", seed=0, num_images=3, labels=labels)
+    outputs = served.run("generate", seed=0, num_images=16, labels=labels[:16])
+    assert outputs["images"].shape == (16, 28, 28, 1) and outputs["png_bytes"].shape == (16,)
+
+
+@pytest.mark.parametrize("seed", [-1, -(2**63)])
+def test_conditional_generate_rejects_a_negative_seed(conditional_served, seed):
+    _, served = conditional_served
+    with pytest.raises(tf.errors.InvalidArgumentError, match=seed_message(seed)):
+        served.run("generate", seed=seed, num_images=2, labels=np.array([1, 2], np.int32))

@@ -218,7 +218,9 @@ class Client:
 
         Args:
             z: a 2-D array-like of real numbers, shape `(batch, latent_dim)`
-                with `batch >= 1`; sent as float32.
+                with `batch >= 1`; sent as float32. `batch` must be at most the
+                export's `max_images` (256 by default; the server rejects more
+                with `InvalidRequest`).
             labels: for a conditional generator's export, the class of each
                 image: one integer for all of them, or `batch` integers.
 

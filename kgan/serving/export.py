@@ -24,17 +24,22 @@ The exported signatures are:
   rather than as raw bytes in a JSON string). The noise is stateless and
   computed by the graph itself, so a seed gives the same images on every call,
   server and machine, and the images of `GAN.generate(num_images, seed=seed)`
-  in Python (mapped to uint8). `num_images` outside `[1, max_images]` fails
-  with INVALID_ARGUMENT before anything is allocated.
+  in Python (mapped to uint8). `num_images` outside `[1, max_images]` or a
+  negative `seed` fails with INVALID_ARGUMENT before anything is allocated.
+
+Every batch is capped by the export's `max_images`, in the graph, so that one
+request cannot run a server out of memory: a `z` of more than `max_images`
+rows fails with INVALID_ARGUMENT before the generator runs, as does a
+`num_images` above it in `generate`.
 
 A conditional GAN (`kgan.ConditionalGAN`, or anything with `num_classes`)
 exports the same two signatures with one more input, `labels`: int32 class ids
 of shape `(batch,)`, one per image, beside `z` in `serving_default` and beside
 `seed` and `num_images` in `generate`, whose images are then those of
 `ConditionalGAN.generate(num_images, labels=labels, seed=seed)`. A `labels`
-input of another length than `z`'s batch or `num_images`, or a label outside
-`[0, num_classes)`, fails with INVALID_ARGUMENT naming it, before the
-generator runs.
+input of more than `max_images` labels or of another length than `z`'s batch
+or `num_images`, or a label outside `[0, num_classes)`, fails with
+INVALID_ARGUMENT naming it, before the generator runs.
 
 The generator always runs in inference mode (`training=False`).
 
@@ -132,9 +137,11 @@ def export_generator(
             (`(-1.0, 1.0)` for a tanh output, `(0.0, 1.0)` for a sigmoid).
             Image outputs are mapped from it to [0, 255], rounded and
             clipped. Unused for non-image outputs.
-        max_images: an integer >= 1, the largest `num_images` the `generate`
-            signature accepts. Larger requests fail with INVALID_ARGUMENT rather
-            than allocating a batch the server cannot hold.
+        max_images: an integer >= 1, the largest batch any signature accepts:
+            `num_images` of `generate`, rows of `z` in `serving_default`, and
+            `labels` of a conditional export. Larger requests fail with
+            INVALID_ARGUMENT rather than allocating a batch the server cannot
+            hold.
         truncation: a number in (0, 1], the factor the `generate` signature
             scales its latent vectors by. 1 (the default) leaves them as drawn.
 
@@ -272,7 +279,7 @@ def _serving_functions(
 
         @tf.function(input_signature=[z_spec])
         def serve(z):
-            return outputs(_checked_latents(z, latent_dim))
+            return outputs(_checked_latents(z, latent_dim, max_images))
 
         @tf.function(input_signature=[seed_spec, count_spec])
         def generate(seed, num_images):
@@ -285,27 +292,45 @@ def _serving_functions(
 
     @tf.function(input_signature=[z_spec, labels_spec])
     def serve_conditional(z, labels):
-        z = _checked_latents(z, latent_dim)
-        labels = _checked_labels(labels, tf.shape(z)[0], "the batch of `z`", num_classes)
+        z = _checked_latents(z, latent_dim, max_images)
+        labels = _checked_labels(
+            labels, tf.shape(z)[0], "the batch of `z`", num_classes, max_images
+        )
         return outputs(z, labels)
 
     @tf.function(input_signature=[seed_spec, count_spec, labels_spec])
     def generate_conditional(seed, num_images, labels):
         z = _seeded_latents(seed, num_images, latent_dim, max_images, truncation)
-        labels = _checked_labels(labels, tf.shape(z)[0], "num_images", num_classes)
+        labels = _checked_labels(labels, tf.shape(z)[0], "num_images", num_classes, max_images)
         return _with_png({**outputs(z, labels), "z": z})
 
     return {"serving_default": serve_conditional, "generate": generate_conditional}
 
 
-def _checked_latents(z, latent_dim):
+def _checked_latents(z, latent_dim, max_images):
+    """`z` after in-graph checks of its shape and of its batch against `max_images`."""
     # The signature's shape is not enforced on the tensors a server feeds; without
     # this, a wrong length fails deep inside the generator with a matmul error.
-    return tf.ensure_shape(z, [None, latent_dim])
+    z = tf.ensure_shape(z, [None, latent_dim])
+    # As for `generate`'s `num_images`: the generator's activations grow with the
+    # batch, so one request of 20,000 rows could run the server out of memory.
+    shape = tf.shape(z)
+    batch_check = tf.debugging.Assert(
+        shape[0] <= max_images,
+        [
+            tf.strings.format(
+                f"`z` must hold at most {max_images} latent vectors, one per image (the "
+                "max_images of this export). Received: z of shape ({}, {})",
+                [shape[0], shape[1]],
+            )
+        ],
+    )
+    with tf.control_dependencies([batch_check]):
+        return tf.identity(z)
 
 
-def _checked_labels(labels, count, count_name, num_classes):
-    """`labels` after in-graph checks of their shape, count and range.
+def _checked_labels(labels, count, count_name, num_classes, max_images):
+    """`labels` after in-graph checks of their shape, size, count and range.
 
     As for `num_images`, the checks run before the generator: an out-of-range
     label would otherwise index past the generator's embedding table, which
@@ -316,6 +341,20 @@ def _checked_labels(labels, count, count_name, num_classes):
     # columnar request may send [batch, 1] or a scalar, which fail here by shape.
     labels = tf.ensure_shape(labels, [None])
     num_labels = tf.shape(labels)[0]
+    # The count check below would reject too many labels as well, but only after
+    # comparing them with the batch; naming the export's limit says what is allowed.
+    size_check = tf.debugging.Assert(
+        num_labels <= max_images,
+        [
+            tf.strings.format(
+                f"`labels` must hold at most {max_images} class ids, one per image (the "
+                "max_images of this export). Received: {} labels",
+                num_labels,
+            )
+        ],
+    )
+    with tf.control_dependencies([size_check]):
+        num_labels = tf.identity(num_labels)
     count_check = tf.debugging.Assert(
         tf.equal(num_labels, count),
         [
@@ -366,8 +405,15 @@ def _seeded_latents(seed, num_images, latent_dim, max_images, truncation):
             )
         ],
     )
-    with tf.control_dependencies([count_check]):
+    # GAN.generate and kgan-sample refuse negative seeds; without this the server
+    # would draw images for seeds that no Python call can reproduce.
+    seed_check = tf.debugging.Assert(
+        seed >= 0,
+        [tf.strings.format("`seed` must be an integer >= 0. Received: seed={}", seed)],
+    )
+    with tf.control_dependencies([count_check, seed_check]):
         num_images = tf.identity(num_images)
+        seed = tf.identity(seed)
     # The same ops as kgan.gan.latent_vectors, so the graph draws the same numbers.
     z = random_lib.normal(
         tf.stack([num_images, latent_dim]), seed=tf.stack([seed, tf.constant(0, tf.int64)])

@@ -3,6 +3,10 @@
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import keras
 import numpy as np
@@ -12,6 +16,7 @@ from test_conditional_e2e import conditional_image_gan
 from tiny_models import LATENT_DIM, image_gan
 
 import kgan
+from kgan import _files
 from kgan.serving import export
 from tensorflow.core.protobuf import config_pb2
 
@@ -39,6 +44,19 @@ def assert_close_pixels(images, expected):
 
 def tmp_entries(model_dir):
     return [name for name in os.listdir(model_dir) if name.startswith(".tmp-")]
+
+
+def writer_temporary(pid, label):
+    """A temporary name as the kgan process `pid` of this host would write it."""
+    own = _files.temporary_prefix()
+    return own[: -len(f"{os.getpid()}-")] + f"{pid}-{label}"
+
+
+def dead_pid():
+    """The id of a process that ran and was reaped: no process has it any more."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
 
 
 def test_exported_signature_gives_the_generators_images_as_uint8(tmp_path):
@@ -128,13 +146,132 @@ def test_existing_versions_are_never_overwritten(tmp_path):
 def test_other_entries_are_ignored_and_left_alone(tmp_path):
     gan = image_gan()
     model_dir = os.path.join(str(tmp_path), "generator")
-    # Another writer's half-written export and a file with an integer name.
+    # A running writer's half-written export (this test's parent process is alive),
+    # a killed one's of an older kgan, and a file with an integer name.
+    running = writer_temporary(os.getppid(), "9-0123abcd")
+    os.makedirs(os.path.join(model_dir, running))
     os.makedirs(os.path.join(model_dir, ".tmp-9-0123abcd"))
     open(os.path.join(model_dir, "12"), "w").close()
     assert export.list_versions(tmp_path) == []
     export.export_generator(gan, tmp_path, keep=1)
     export.export_generator(gan, tmp_path, keep=1)
-    assert sorted(os.listdir(model_dir)) == [".tmp-9-0123abcd", "12", "2"]
+    # Neither listing nor `keep` touches them; the killed writer's folder alone is
+    # removed, by the exports' cleanup.
+    assert export.list_versions(tmp_path) == [2]
+    assert sorted(os.listdir(model_dir)) == sorted([running, "12", "2"])
+
+
+def test_an_export_removes_the_temporaries_of_killed_writers_only(tmp_path):
+    model_dir = os.path.join(str(tmp_path), "generator")
+    dead = dead_pid()
+    # Killed writers: kgan's current names (a version and a deletion, a folder
+    # with a partial SavedModel and a file) and the shapes older kgan wrote.
+    stale = [
+        writer_temporary(dead, "3-0123abcd"),
+        writer_temporary(dead, "delete-1-89abcdef"),
+        ".tmp-9-0123abcd",
+        ".tmp-delete-2-fedcba98",
+    ]
+    stale_file = writer_temporary(dead, "x8k2_q1z.keras")
+    # A running writer (the parent process, and this one), another host's writer
+    # (it may be alive there), and names kgan did not write.
+    kept = [
+        writer_temporary(os.getppid(), "4-0123abcd"),
+        writer_temporary(os.getpid(), "5-0123abcd"),
+        f".tmp-kgan-another.host-{dead}-6-0123abcd",
+        ".tmp-mine",
+        ".tmp-9-notes",
+        "notes",
+    ]
+    for name in stale + kept:
+        os.makedirs(os.path.join(model_dir, name, "variables"))
+        with open(os.path.join(model_dir, name, "saved_model.pb"), "wb") as file:
+            file.write(b"half")
+    open(os.path.join(model_dir, stale_file), "w").close()
+
+    path = export.export_generator(image_gan(), tmp_path)
+    assert path == os.path.join(model_dir, "1")
+    assert sorted(os.listdir(model_dir)) == sorted(kept + ["1"])
+    for name in kept:
+        with open(os.path.join(model_dir, name, "saved_model.pb"), "rb") as file:
+            assert file.read() == b"half"
+
+
+def test_bad_arguments_remove_no_temporaries(tmp_path):
+    model_dir = os.path.join(str(tmp_path), "generator")
+    os.makedirs(os.path.join(model_dir, ".tmp-9-0123abcd"))
+    with pytest.raises(ValueError, match="Received: keep=0"):
+        export.export_generator(image_gan(), tmp_path, keep=0)
+    assert os.listdir(model_dir) == [".tmp-9-0123abcd"]
+
+
+# Exports versions of a tiny GAN until it is killed.
+_EXPORT_LOOP = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from tiny_models import image_gan
+from kgan.serving import export
+gan = image_gan()
+while True:
+    export.export_generator(gan, sys.argv[2])
+"""
+
+
+def complete_versions(base_dir):
+    """`list_versions`, each checked to be a whole export; a half-written one fails."""
+    versions = export.list_versions(base_dir)
+    for version in versions:
+        names = os.listdir(os.path.join(str(base_dir), "generator", str(version)))
+        # The settings file is written last, just before the rename.
+        assert {"saved_model.pb", "variables", export.METADATA_FILENAME} <= set(names), (
+            f"version {version} is half-written: {sorted(names)}"
+        )
+    assert export.latest_version(base_dir) == (versions[-1] if versions else None)
+    return versions
+
+
+def test_an_export_killed_half_way_is_never_listed_and_the_next_export_removes_it(tmp_path):
+    model_dir = os.path.join(str(tmp_path), "generator")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", CUDA_VISIBLE_DEVICES="")
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    log_path = tmp_path / "child.log"
+    os.makedirs(model_dir)
+    leftovers = []
+    # The kill can land just after a rename, leaving nothing to clean; a new child
+    # then tries again, a bounded number of times.
+    for _ in range(3):
+        with open(log_path, "w") as log:
+            child = subprocess.Popen(
+                [sys.executable, "-c", _EXPORT_LOOP, tests_dir, str(tmp_path)],
+                stdout=subprocess.DEVNULL, stderr=log, env=env,
+            )
+        prefix = writer_temporary(child.pid, "")
+        deadline = time.monotonic() + 60
+        try:
+            # Killed while writing a version after at least one complete one, so
+            # that the listing has something to get wrong.
+            while True:
+                assert child.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "the child wrote no version in time"
+                versions = complete_versions(tmp_path)
+                writing = [n for n in os.listdir(model_dir) if n.startswith(prefix)]
+                if versions and writing:
+                    break
+                time.sleep(0.005)
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        leftovers = [n for n in os.listdir(model_dir) if n.startswith(prefix)]
+        if leftovers:
+            break
+    assert leftovers, "every kill came between an export's rename and its next mkdir"
+    assert all(re.fullmatch(re.escape(prefix) + r"\d+-[0-9a-f]{8}", n) for n in leftovers)
+
+    versions = complete_versions(tmp_path)
+    path = export.export_generator(image_gan(), tmp_path)
+    assert path == os.path.join(model_dir, str(versions[-1] + 1))
+    assert complete_versions(tmp_path) == versions + [versions[-1] + 1]
+    assert sorted(os.listdir(model_dir)) == sorted(str(v) for v in versions + [versions[-1] + 1])
 
 
 def test_keep_never_deletes_the_version_just_written(tmp_path):

@@ -2,9 +2,11 @@
 
 TensorFlow Serving watches `<base_dir>/<model_name>/` and serves the highest
 integer-named subdirectory, ignoring any other name. `export_generator` writes
-each version under a hidden temporary name (`.tmp-<version>-<random>`) and
-renames it into place once complete, so a polling server never loads a
-half-written model.
+each version under a hidden temporary name
+(`.tmp-kgan-<host>-<pid>-<version>-<random>`) and renames it into place once
+complete, so a polling server never loads a half-written model. Each export
+first removes the temporaries of kgan writers that were killed (see
+`kgan._files.remove_stale_temporaries`).
 
 The exported signatures are:
 
@@ -61,6 +63,7 @@ import shutil
 import keras
 import tensorflow as tf
 
+from kgan import _files
 from kgan._validation import check_int as _check_int
 from kgan._validation import check_range
 from kgan import random as random_lib
@@ -82,7 +85,6 @@ METADATA_FILENAME = "kgan_export.json"
 PNG_OUTPUT = "png_bytes"
 
 _VERSION_NAME = re.compile(r"[0-9]+")
-_TMP_PREFIX = ".tmp-"
 _IMAGE_RANK = 4  # (batch, height, width, channels)
 _PNG_CHANNELS = (1, 3, 4)  # Grayscale, RGB and RGBA; tf.io.encode_png takes no others.
 
@@ -101,11 +103,13 @@ def export_generator(
 
     The model is written to `<base_dir>/<model_name>/<version>/`, the layout
     TensorFlow Serving watches, atomically: into a temporary directory
-    `<base_dir>/<model_name>/.tmp-<version>-<random>` first, then renamed.
-    If the export fails, the temporary directory is removed. Temporary
-    directories of other writers (a concurrent export, or one killed half-way)
-    are left alone; TensorFlow Serving ignores them because their names are
-    not integers.
+    `<base_dir>/<model_name>/.tmp-kgan-<host>-<pid>-<version>-<random>` first,
+    then renamed. If the export fails, the temporary directory is removed.
+    Before writing, the export removes the temporaries left in the model
+    directory by kgan processes of this host that no longer run (an export
+    killed half-way). Those of a running process (a concurrent export), of
+    another host, and any file kgan did not write are left alone; TensorFlow
+    Serving ignores them because their names are not integers.
 
     The version has two signatures, `serving_default` (latent vectors in,
     images out) and `generate` (a seed and a count in; images, their latent
@@ -173,6 +177,9 @@ def export_generator(
     max_images = _check_int("max_images", max_images, 1)
     truncation = check_truncation(truncation)
     os.makedirs(model_dir, exist_ok=True)
+    # Nothing else ever removes a killed export's temporaries, which hold a whole
+    # SavedModel each; they are gone before this export adds its own.
+    _files.remove_stale_temporaries(model_dir)
     if version is None:
         version = (latest_version(base_dir, model_name) or 0) + 1
     final_dir = os.path.join(model_dir, str(version))
@@ -546,7 +553,11 @@ def _refuse_existing(final_dir, model_name, version):
 
 
 def _tmp_name(parent, label):
-    return os.path.join(parent, f"{_TMP_PREFIX}{label}-{secrets.token_hex(4)}")
+    # The prefix names this host and process, so that a later export can tell a
+    # killed writer's leftovers from a running one's.
+    return os.path.join(
+        parent, f"{_files.temporary_prefix()}{label}-{secrets.token_hex(4)}"
+    )
 
 
 def _make_tmp_dir(parent, label):

@@ -488,14 +488,43 @@ def test_invalid_arguments_are_rejected(embedded, kwargs, received):
 
 
 @pytest.fixture(scope="module")
-def tfds_mnist(tmp_path_factory, shared_data):
+def corrupt_mnist_dir(tmp_path_factory, shared_data):
+    """MNIST's raw files, one byte of train-labels changed: right size, wrong file."""
+    folder = tmp_path_factory.mktemp("corrupt_mnist")
+    for name in os.listdir(os.path.join(shared_data, "mnist")):
+        if name.endswith(".gz"):
+            (folder / name).write_bytes(open(os.path.join(shared_data, "mnist", name), "rb").read())
+    labels = folder / "train-labels-idx1-ubyte.gz"
+    contents = bytearray(labels.read_bytes())
+    contents[1000] ^= 0xFF
+    labels.write_bytes(bytes(contents))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tfds_mnist(tmp_path_factory, shared_data, corrupt_mnist_dir):
     manual_dir = os.path.join(shared_data, "mnist")
     data_dir = str(tmp_path_factory.mktemp("tfds"))
-    return manual_dir, load_images("mnist", data_dir=data_dir, manual_dir=manual_dir), data_dir
+    # A failed first attempt in the same data_dir must leave nothing in the way.
+    with pytest.raises(ValueError) as failed:
+        load_images("mnist", data_dir=data_dir, manual_dir=str(corrupt_mnist_dir))
+    data = load_images("mnist", data_dir=data_dir, manual_dir=manual_dir)
+    return manual_dir, data, data_dir, str(failed.value)
+
+
+def test_corrupt_manual_file_is_named_and_a_later_good_run_prepares(tfds_mnist, corrupt_mnist_dir):
+    _, data, _, message = tfds_mnist
+    assert message == (
+        f"The manual file {corrupt_mnist_dir / 'train-labels-idx1-ubyte.gz'} is not the "
+        "train-labels-idx1-ubyte.gz TFDS registers for 'mnist' (its sha256 checksum differs: "
+        "corrupt, or another version of the file): download it again from "
+        "https://storage.googleapis.com/cvdf-datasets/mnist/train-labels-idx1-ubyte.gz"
+    )
+    assert data.num_examples == 60000  # The good run in the same data_dir.
 
 
 def test_tfds_mnist_prepares_offline_from_the_manual_folder(tfds_mnist):
-    manual_dir, data, _ = tfds_mnist
+    manual_dir, data, _, _ = tfds_mnist
     assert data.in_memory and data.num_examples == 60000
     assert data.images.shape == (60000, 28, 28, 1) and data.num_classes == 10
     assert describe(data) == "mnist (train): 60000 images 28x28x1, 10 classes"
@@ -518,7 +547,7 @@ def test_tfds_mnist_prepares_offline_from_the_manual_folder(tfds_mnist):
 def test_fashion_mnist_prepared_after_mnist_in_one_data_dir_gets_its_own_images(tfds_mnist, shared_data):
     # Both datasets' raw files have the same names; TFDS once reused MNIST's extracted
     # copies for Fashion-MNIST.
-    _, mnist, data_dir = tfds_mnist
+    _, mnist, data_dir, _ = tfds_mnist
     manual_dir = os.path.join(shared_data, "fashion_mnist")
     fashion = load_images("fashion_mnist", split="test", data_dir=data_dir, manual_dir=manual_dir)
     raw_images, _ = mnist_files.read_mnist(

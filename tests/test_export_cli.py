@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -14,6 +15,11 @@ import kgan
 from kgan.serving import export
 from kgan.serving.export_cli import ExportError, export_from_path
 from test_export import assert_close_pixels, trained_dcgan
+
+
+SHIPPED = os.path.abspath(
+    os.path.join(os.path.dirname(__file__), os.pardir, "savedmodels", "mnist_dcgan", "1")
+)
 
 
 def kgan_export(*flags, timeout=120):
@@ -65,7 +71,27 @@ def saved(tmp_path_factory):
     (root / "damaged.keras").write_bytes(b"PK\x03\x04 not really a zip")
     (root / "notes.txt").write_text("not a model")
     (root / "empty").mkdir()
+    whole = (root / "gan.keras").read_bytes()
+    (root / "crc.keras").write_bytes(flipped_in_the_middle(whole))
+    (root / "half.keras").write_bytes(whole[: len(whole) // 2])
+    (root / "broken_run" / "checkpoints").mkdir(parents=True)
+    (root / "broken_run" / "checkpoints" / "epoch_00001.keras").write_bytes(whole)
+    (root / "broken_run" / "checkpoints" / "epoch_00002.keras").write_bytes(whole[: len(whole) // 2])
     return {"root": root, "gan": gan, "images": images}
+
+
+def flipped_in_the_middle(data, count=16):
+    """`data` with `count` bytes inverted at its middle: a disk or copy error, zip structure intact."""
+    middle = len(data) // 2
+    return data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + count]) + data[middle + count:]
+
+
+def test_the_corruptions_are_what_the_tests_say(saved):
+    # Otherwise a test of a "damaged" file could pass on a file no worse than whole.
+    root = saved["root"]
+    with zipfile.ZipFile(root / "crc.keras") as archive:
+        assert archive.testzip() == "model.weights.h5"
+    assert not zipfile.is_zipfile(root / "half.keras")
 
 
 def test_exports_a_keras_file(saved, tmp_path):
@@ -107,6 +133,18 @@ def test_exports_the_newest_checkpoint_of_a_workdir(saved, tmp_path):
          "checkpoints/ folder. Received: --model={root}/empty"),
         ("gan.keras", ["--version=1"], "Version 1 of generator already exists in {models}; "
          "versions are never overwritten (leave --version out for the next one). Received: --version=1"),
+        ("crc.keras", [], "--model is not a complete .keras file (truncated or corrupt: bad CRC-32 "
+         "in model.weights.h5). Received: --model={root}/crc.keras"),
+        ("half.keras", [], "--model is not a complete .keras file (truncated or corrupt: no zip "
+         "directory at its end). Received: --model={root}/half.keras"),
+        ("broken_run", [], "--model leads to {root}/broken_run/checkpoints/epoch_00002.keras, which "
+         "is not a complete .keras file (truncated or corrupt: no zip directory at its end). "
+         "Received: --model={root}/broken_run"),
+        ("notes.txt", [], "--model is not a .keras file (gan.save writes a zip archive named "
+         "*.keras). Received: --model={root}/notes.txt"),
+        (SHIPPED, [], "--model is a SavedModel, already an export; kgan-export reads the GAN it "
+         "came from: a .keras file saved by gan.save, or a kgan-train workdir. "
+         f"Received: --model={SHIPPED}"),
     ],
 )
 def test_bad_input_gives_one_line_and_status_2(saved, tmp_path, model, flags, expected):
@@ -145,6 +183,11 @@ def test_export_from_path_keeps_every_version_unless_told(saved, tmp_path):
         ("gan.keras", {"export_dir": ""}, "--export_dir=''"),
         ("gan.keras", {"export_dir": "{root}/gan.keras"}, "--export_dir={root}/gan.keras"),
         ("gan.keras", {"model_name": "a/b"}, "--model_name='a/b'"),
+        ("gan.keras", {"export_dir": "{root}", "model_name": "notes.txt"}, "--model_name=notes.txt"),
+        ("gan.keras", {"export_dir": "{root}/notes.txt/models"}, "--export_dir={root}/notes.txt/models"),
+        # /proc takes no new files, even from root, whom permission bits do not stop.
+        ("gan.keras", {"export_dir": "/proc/kgan-models"}, "--export_dir=/proc/kgan-models"),
+        ("crc.keras", {}, "--model={root}/crc.keras"),
         ("gan.keras", {"version": -1}, "--version=-1"),
         ("gan.keras", {"keep": -1}, "--keep=-1"),
         ("gan.keras", {"max_images": 0}, "--max_images=0"),

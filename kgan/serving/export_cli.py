@@ -14,19 +14,18 @@ signatures of `kgan.serving.export`. Prints the path of the version written.
 import math
 import numbers
 import os
-import zipfile
 
 from absl import flags
 from absl import logging
 
 from kgan import _cli
-from kgan.callbacks.checkpoint import latest_checkpoint
+from kgan import _model_files
 from kgan.serving import export
 
 __all__ = ["ExportError", "export_from_path", "run"]
 
 _PROGRAM = "kgan-export"
-_CHECKPOINTS = "checkpoints"  # The checkpoint folder inside a kgan-train workdir.
+_SAVED_MODEL_FILE = "saved_model.pb"
 
 
 class ExportError(ValueError):
@@ -81,6 +80,7 @@ def export_from_path(
     model_file = _model_file(model)
     _check_export_dir(export_dir)
     _check_model_name(export_dir, model_name)
+    _check_writable(export_dir, model_name)
     if version is not None:
         version = _check_int("version", version, 0)
     keep = _check_int("keep", keep, 0)
@@ -161,6 +161,22 @@ def _check_export_dir(export_dir):
         )
 
 
+def _check_writable(export_dir, model_name):
+    model_dir = os.path.join(export_dir, model_name)
+    if os.path.exists(model_dir) and not os.path.isdir(model_dir):
+        raise ExportError(
+            f"--model_name names a file in --export_dir ({model_dir}), not a folder of versions. "
+            f"Received: --model_name={model_name}"
+        )
+    # Tried before the model is loaded and traced, which takes a while for a big one.
+    try:
+        _model_files.check_output_folder(model_dir)
+    except _model_files.PathError as error:
+        raise ExportError(
+            _model_files.PathError(export_dir, error.problem).message("--export_dir", export_dir)
+        ) from None
+
+
 def _check_model_name(export_dir, model_name):
     try:
         export._model_dir(export_dir, model_name)
@@ -172,55 +188,29 @@ def _check_model_name(export_dir, model_name):
 
 
 def _model_file(model):
-    """The `.keras` file `--model` names: itself, or a folder's newest checkpoint."""
+    """The whole `.keras` file `--model` names: itself, or a folder's newest checkpoint."""
     if not model:
         raise ExportError(
             "--model must name a .keras file saved by gan.save, or a kgan-train workdir. "
             f"Received: --model={model!r}"
         )
-    if os.path.isdir(model):
-        for folder in (os.path.join(model, _CHECKPOINTS), model):
-            _, path = latest_checkpoint(folder)
-            if path:
-                return path
+    if os.path.isfile(os.path.join(model, _SAVED_MODEL_FILE)):
         raise ExportError(
-            "--model is a folder without checkpoints (epoch_<n>.keras), neither in it "
-            f"nor in its {_CHECKPOINTS}/ folder. Received: --model={model}"
+            "--model is a SavedModel, already an export; kgan-export reads the GAN it came from: "
+            f"a .keras file saved by gan.save, or a kgan-train workdir. Received: --model={model}"
         )
-    if not os.path.exists(model):
-        raise ExportError(f"--model does not exist. Received: --model={model}")
-    if not model.endswith(".keras"):
-        raise ExportError(
-            "--model must be a .keras file saved by gan.save, or a kgan-train workdir. "
-            f"Received: --model={model}"
-        )
-    if not zipfile.is_zipfile(model):
-        raise ExportError(
-            "--model is not a .keras file (a zip archive written by gan.save). "
-            f"Received: --model={model}"
-        )
-    return model
+    try:
+        return _model_files.gan_file(model)
+    except _model_files.PathError as error:
+        raise ExportError(error.message("--model", model)) from None
 
 
 def _load_gan(path, model):
-    import keras
-
-    from kgan.gan import GAN
-
     try:
         # Without the optimizers: exporting needs the weights, not the training state.
-        loaded = keras.saving.load_model(path, compile=False)
-    except Exception as error:  # A damaged archive fails in zipfile, json, h5py or Keras.
-        detail = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise ExportError(
-            f"--model could not be loaded as a Keras model ({detail}). Received: --model={model}"
-        ) from error
-    if not isinstance(loaded, GAN):
-        raise ExportError(
-            f"--model holds a {type(loaded).__name__} model, not a kgan.GAN; save the whole "
-            f"GAN with gan.save. Received: --model={model}"
-        )
-    return loaded
+        return _model_files.load_gan_file(path, compile=False)
+    except _model_files.PathError as error:
+        raise ExportError(error.message("--model", model)) from error
 
 
 def _define_flags():

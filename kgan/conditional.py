@@ -13,11 +13,9 @@ from kgan._validation import check_int as _check_int
 
 CONDITIONINGS = ("concat", "projection", "acgan")
 
-# Random draws of one training step, keyed like GAN's: each discriminator update
-# draws latent vectors, fake labels and the penalties' randomness; the generator
-# update draws latent vectors and labels.
-_DRAWS_PER_D_UPDATE = 3
-_DRAWS_PER_G_UPDATE = 2
+# A batch of fakes draws latent vectors and fake labels (GAN.train_step adds the
+# penalties' draw to each discriminator update).
+_FAKE_DRAWS = 2
 
 
 def _infer_latent_dim(generator, latent_dim):
@@ -156,7 +154,7 @@ class _AdversarialScore:
         self._labels = labels
 
     def __call__(self, images, training=False):
-        return self._model._scores(images, self._labels, training)[0]
+        return self._model.discriminate(images, self._labels, training)[0]
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -211,6 +209,8 @@ class ConditionalGAN(gan_lib.GAN):
             `"acgan"`.
         reuse_fakes: one generator pass per step for the last discriminator update
             and the generator update (default), or fresh fakes; as in `GAN`.
+        ema_decay: an EMA of the generator's weights for sampling, as in `GAN`.
+        pieces: `kgan.pieces.TrainingPiece` objects, as in `GAN`.
         **kwargs: passed to `keras.Model` (for example `name`).
 
     Example:
@@ -238,10 +238,12 @@ class ConditionalGAN(gan_lib.GAN):
         conditioning="concat",
         aux_weight=1.0,
         reuse_fakes=True,
+        ema_decay=None,
+        pieces=(),
         **kwargs,
     ):
         # GAN.__init__ checks its networks with a single-input generator, so the
-        # attributes it sets are set here, with checks for two-input networks.
+        # networks are set and checked here, for two-input networks.
         keras.Model.__init__(self, **kwargs)
         self.num_classes = _check_int("num_classes", num_classes, 2)
         if conditioning not in CONDITIONINGS:
@@ -251,30 +253,15 @@ class ConditionalGAN(gan_lib.GAN):
             )
         self.conditioning = conditioning
         self.aux_weight = _check_aux_weight(aux_weight, conditioning)
-        self.d_steps = _check_int("d_steps", d_steps, 1)
-        if d_batch not in gan_lib.D_BATCH_MODES:
-            raise ValueError(
-                f"`d_batch` must be one of {gan_lib.D_BATCH_MODES}. Received: d_batch={d_batch!r}"
-            )
-        self.d_batch = d_batch
-        self.seed = _check_int("seed", seed, 0)
-        self.reuse_fakes = _check_bool("reuse_fakes", reuse_fakes)
+        self._set_step_options(d_steps, d_batch, seed, reuse_fakes)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = _infer_latent_dim(generator, latent_dim)
         self.sample_shape = _sample_shape(
             generator, discriminator, self.latent_dim, self.num_classes, conditioning
         )
-
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
-        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
-        self.penalty_tracker = keras.metrics.Mean(name="penalty")
         self.aux_accuracy_tracker = keras.metrics.Mean(name="aux_accuracy")
-        # Both networks are built by the symbolic check above; BackupAndRestore and
-        # saving need the model itself marked as built before fit().
-        self.built = True
+        self._finish_init(ema_decay, pieces)
 
     def call(self, inputs, training=False):
         """Maps `[z, labels]` to samples with the generator."""
@@ -315,26 +302,31 @@ class ConditionalGAN(gan_lib.GAN):
             )
         return images, tf.reshape(tf.cast(labels, tf.int32), [-1])
 
-    def _draw_key(self, seed, step, index):
-        draws = _DRAWS_PER_D_UPDATE * self.d_steps + _DRAWS_PER_G_UPDATE
-        return random_lib.step_key(seed, step, index, draws)
+    # GAN.train_step's pieces, for labelled batches: each batch of fakes draws latent
+    # vectors and uniform fake labels.
+    fake_draws = _FAKE_DRAWS
 
-    def _latents_and_labels(self, num_samples, seed, step, first_draw):
-        """This replica's latent vectors and fake labels, from draws `first_draw` and the next."""
-        z = self._noise(num_samples, self._draw_key(seed, step, first_draw))
-        labels = _uniform_labels(
-            num_samples, self.num_classes, self._draw_key(seed, step, first_draw + 1)
-        )
-        return z, labels
+    def unpack_batch(self, data):
+        """`(images, labels)` of a batch: float32 images, int32 labels of shape (batch,)."""
+        return self._labeled_batch(data)
 
-    def _scores(self, images, labels, training):
-        """The discriminator's adversarial logits and, for ACGAN, class logits (else None)."""
+    def make_fakes(self, num_samples, keys, training):
+        """Fakes of uniformly drawn classes, and those classes."""
+        z = self._noise(num_samples, keys[0])
+        labels = _uniform_labels(num_samples, self.num_classes, keys[1])
+        return self.generator([z, labels], training=training), labels
+
+    def discriminate(self, samples, labels, training):
+        """The adversarial logits and, for ACGAN, the class logits (else None)."""
         if self.conditioning == "acgan":
-            logits, class_logits = self.discriminator(images, training=training)
+            logits, class_logits = self.discriminator(samples, training=training)
             return logits, class_logits
-        return self.discriminator([images, labels], training=training), None
+        return self.discriminator([samples, labels], training=training), None
 
-    def _discriminator_loss(self, real_scores, labels, fake_scores, fake_labels):
+    def critic(self, labels):
+        return _AdversarialScore(self, labels)
+
+    def discriminator_loss(self, real_scores, fake_scores, labels, fake_labels):
         loss = self.gan_loss.discriminator_loss(real_scores[0], fake_scores[0])
         if self.conditioning == "acgan":
             loss += self.aux_weight * (
@@ -342,109 +334,34 @@ class ConditionalGAN(gan_lib.GAN):
             )
         return loss
 
-    def _generator_loss(self, fake_scores, fake_labels):
+    def generator_loss(self, fake_scores, fake_labels):
         loss = self.gan_loss.generator_loss(fake_scores[0])
         if self.conditioning == "acgan":
             loss += self.aux_weight * _class_loss(fake_scores[1], fake_labels)
         return loss
 
-    def _labeled_discriminator_update(self, real, labels, fake, fake_labels, step, update,
-                                      num_replicas):
-        """One D update: (d_loss, penalty, real_scores, fake_scores)."""
-        with tf.GradientTape() as tape:
-            real_scores = self._scores(real, labels, training=True)
-            fake_scores = self._scores(fake, fake_labels, training=True)
-            d_loss = self._discriminator_loss(real_scores, labels, fake_scores, fake_labels)
-            penalty_key = self._draw_key(self.seed, step, _DRAWS_PER_D_UPDATE * update + 2)
-            penalty = self._penalty(_AdversarialScore(self, labels), real, fake, penalty_key)
-            d_loss += penalty
-            # As in GAN: the mean over the global batch, gradients being summed.
-            scaled_d_loss = self.d_optimizer.scale_loss(d_loss / num_replicas)
-        self._apply_discriminator_gradients(tape, scaled_d_loss)
-        return d_loss, penalty, real_scores, fake_scores
-
-    def _update_trackers(self, d_loss, g_loss, real_scores, fake_scores, labels, penalty=None):
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(tf.reduce_mean(self._discriminator_output(real_scores[0])))
-        self.d_fake_tracker.update_state(tf.reduce_mean(self._discriminator_output(fake_scores[0])))
-        if penalty is not None:
-            self.penalty_tracker.update_state(penalty)
+    def update_metrics(self, d_loss, g_loss, real_scores, fake_scores, labels, penalty=None):
         if self.conditioning == "acgan":
             predictions = tf.argmax(real_scores[1], axis=-1, output_type=tf.int32)
             self.aux_accuracy_tracker.update_state(
                 tf.reduce_mean(tf.cast(tf.equal(predictions, labels), tf.float32))
             )
-        return self._logs()
-
-    def train_step(self, data):
-        real, labels = self._labeled_batch(data)
-        self._check_update_slices(real)
-        num_replicas = self.distribute_strategy.num_replicas_in_sync
-        step = self.g_optimizer.iterations
-        last = self.d_steps - 1
-
-        def real_slice(i):
-            if self.d_batch == "split":
-                return real[i :: self.d_steps], labels[i :: self.d_steps]
-            return real, labels
-
-        def fake_inputs(i):
-            num_fake = tf.shape(real_slice(i)[0])[0]
-            return self._latents_and_labels(num_fake, self.seed, step, _DRAWS_PER_D_UPDATE * i)
-
-        fresh_updates = self.d_steps - 1 if self.reuse_fakes else self.d_steps
-        for i in range(fresh_updates):
-            z, fake_labels = fake_inputs(i)
-            # The fakes are made outside the tape: the discriminator update needs no
-            # gradient through the generator.
-            fake = self.generator([z, fake_labels], training=True)
-            real_i, labels_i = real_slice(i)
-            d_results = self._labeled_discriminator_update(
-                real_i, labels_i, fake, fake_labels, step, i, num_replicas
-            )
-
-        g_variables = self.generator.trainable_variables
-        # As in GAN.train_step: the tape watches only G, so a D update inside it
-        # records nothing.
-        with tf.GradientTape(watch_accessed_variables=False) as tape:
-            tape.watch([v.value for v in g_variables])
-            if self.reuse_fakes:
-                z, fake_labels = fake_inputs(last)
-                fake = self.generator([z, fake_labels], training=True)
-                real_i, labels_i = real_slice(last)
-                d_results = self._labeled_discriminator_update(
-                    real_i, labels_i, tf.stop_gradient(fake), fake_labels, step, last, num_replicas
-                )
-            else:
-                # As in GAN: the generator update uses as many samples as the first slice.
-                num_fake = tf.shape(real_slice(0)[0])[0]
-                z, fake_labels = self._latents_and_labels(
-                    num_fake, self.seed, step, _DRAWS_PER_D_UPDATE * self.d_steps
-                )
-                fake = self.generator([z, fake_labels], training=True)
-            g_loss = self._generator_loss(self._scores(fake, fake_labels, training=True), fake_labels)
-            scaled_g_loss = self.g_optimizer.scale_loss(g_loss / num_replicas)
-        gradients = tape.gradient(scaled_g_loss, g_variables)
-        self.g_optimizer.apply_gradients(zip(gradients, g_variables))
-        d_loss, penalty, real_scores, fake_scores = d_results
-        return self._update_trackers(
-            d_loss, g_loss, real_scores, fake_scores, labels_i, penalty
-        )
+        return super().update_metrics(d_loss, g_loss, real_scores, fake_scores, labels, penalty)
 
     def test_step(self, data):
         """Losses on held-out `(images, labels)`, without updates; see `GAN.test_step`."""
         real, labels = self._labeled_batch(data)
-        # Validation draws come from another seed than training draws.
-        z, fake_labels = self._latents_and_labels(
-            tf.shape(real)[0], self.seed + 1, self.g_optimizer.iterations, 0
-        )
-        fake = self.generator([z, fake_labels], training=False)
-        real_scores = self._scores(real, labels, training=False)
-        fake_scores = self._scores(fake, fake_labels, training=False)
-        d_loss = self._discriminator_loss(real_scores, labels, fake_scores, fake_labels)
-        g_loss = self._generator_loss(fake_scores, fake_labels)
-        return self._update_trackers(d_loss, g_loss, real_scores, fake_scores, labels)
+        # Validation draws come from another seed than training draws (the training
+        # step's key layout, with D update 0's draws).
+        step = self.g_optimizer.iterations
+        draws = (_FAKE_DRAWS + 1) * self.d_steps + _FAKE_DRAWS
+        keys = [random_lib.step_key(self.seed + 1, step, j, draws) for j in range(_FAKE_DRAWS)]
+        fake, fake_labels = self.make_fakes(tf.shape(real)[0], keys, training=False)
+        real_scores = self.discriminate(real, labels, training=False)
+        fake_scores = self.discriminate(fake, fake_labels, training=False)
+        d_loss = self.discriminator_loss(real_scores, fake_scores, labels, fake_labels)
+        g_loss = self.generator_loss(fake_scores, fake_labels)
+        return self.update_metrics(d_loss, g_loss, real_scores, fake_scores, labels)
 
     def _generation_labels(self, num_samples, labels):
         """`generate`'s labels as an int32 numpy vector, checked."""
@@ -490,7 +407,7 @@ class ConditionalGAN(gan_lib.GAN):
             )
         return array.astype(np.int32)
 
-    def generate(self, num_samples=None, labels=None, seed=None, batch_size=256):
+    def generate(self, num_samples=None, labels=None, seed=None, batch_size=256, use_ema=True):
         """Generates samples of given classes with the generator in inference mode.
 
         The latent vectors are `GAN.generate`'s, `kgan.gan.latent_vectors(num_samples,
@@ -505,7 +422,10 @@ class ConditionalGAN(gan_lib.GAN):
                 cycles through the classes: 0, 1, ..., num_classes - 1, 0, ...
             seed: an integer; the same seed and labels give the same samples.
                 `None` draws a fresh seed.
-            batch_size: samples per generator call; it does not change the result.
+            batch_size: samples per generator call; it changes the result by float
+                rounding at most (matrix kernels differ by batch size).
+            use_ema: with `ema_decay`, sample from the EMA generator (default) or,
+                with False, from the trained one.
 
         Returns:
             A numpy array of shape `(num_samples,) + sample_shape`.
@@ -520,8 +440,10 @@ class ConditionalGAN(gan_lib.GAN):
         if seed is None:
             seed = int(np.random.default_rng().integers(0, 2**31 - 1))
         seed = _check_int("seed", seed, 0)
+        use_ema = _check_bool("use_ema", use_ema)
         z = gan_lib.latent_vectors(len(labels), self.latent_dim, seed)
-        return self.generator.predict([z, labels], batch_size=batch_size, verbose=0)
+        generator = self.sampling_generator(use_ema)
+        return generator.predict([z, labels], batch_size=batch_size, verbose=0)
 
     def get_config(self):
         config = super().get_config()

@@ -13,6 +13,8 @@ from kgan import distribute as distribute_lib
 from kgan import losses as losses_lib
 from kgan import penalties as penalties_lib
 from kgan import random as random_lib
+from kgan.pieces import base as pieces_lib
+from kgan.pieces import ema as ema_lib
 
 D_BATCH_MODES = ("split", "reuse")
 
@@ -188,6 +190,12 @@ class GAN(keras.Model):
         seed: the integer seed of the training noise.
         reuse_fakes: reuse the last discriminator update's fakes for the generator
             update (one generator pass per step, default) or draw new ones; see above.
+        ema_decay: None, or a decay in (0, 1) such as 0.999: keep an exponential
+            moving average of the generator's weights (`kgan.pieces.GeneratorEMA`,
+            with its warm-up), which `generate()`, sample grids, metrics and exports
+            then use; `generate(..., use_ema=False)` gives the trained generator.
+        pieces: `kgan.pieces.TrainingPiece` objects that plug into the training step
+            (augmentation, extra loss terms, work after updates), applied in order.
         **kwargs: passed to `keras.Model` (for example `name`).
 
     Example:
@@ -210,9 +218,20 @@ class GAN(keras.Model):
         d_batch="split",
         seed=0,
         reuse_fakes=True,
+        ema_decay=None,
+        pieces=(),
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self._set_step_options(d_steps, d_batch, seed, reuse_fakes)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = _infer_latent_dim(generator, latent_dim)
+        self.sample_shape = _sample_shape(generator, discriminator, self.latent_dim)
+        self._finish_init(ema_decay, pieces)
+
+    def _set_step_options(self, d_steps, d_batch, seed, reuse_fakes):
+        """Checks and sets the options of the shared training step."""
         self.reuse_fakes = _check_bool("reuse_fakes", reuse_fakes)
         self.d_steps = _check_int("d_steps", d_steps, 1)
         if d_batch not in D_BATCH_MODES:
@@ -221,19 +240,42 @@ class GAN(keras.Model):
             )
         self.d_batch = d_batch
         self.seed = _check_int("seed", seed, 0)
-        self.generator = generator
-        self.discriminator = discriminator
-        self.latent_dim = _infer_latent_dim(generator, latent_dim)
-        self.sample_shape = _sample_shape(generator, discriminator, self.latent_dim)
 
+    def _finish_init(self, ema_decay, pieces):
+        """Trackers and training pieces, once the networks are set and checked."""
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
         self.penalty_tracker = keras.metrics.Mean(name="penalty")
+        pieces = list(pieces or ())
+        for piece in pieces:
+            if not isinstance(piece, pieces_lib.TrainingPiece):
+                raise ValueError(
+                    "`pieces` must be kgan.pieces.TrainingPiece objects. "
+                    f"Received: pieces containing {piece!r}"
+                )
+        self.ema_decay = None if ema_decay is None else ema_lib.check_decay(ema_decay)
+        # The EMA runs after the user's pieces, on the generator they helped train.
+        self.ema = None if ema_decay is None else ema_lib.GeneratorEMA(self.ema_decay, name="ema")
+        self._user_pieces = pieces
+        self.pieces = pieces + ([self.ema] if self.ema else [])
+        for piece in self.pieces:
+            piece.attach(self)
         # Both networks are built by the symbolic check above; BackupAndRestore and
         # saving need the model itself marked as built before fit().
         self.built = True
+
+    @property
+    def ema_generator(self):
+        """The EMA generator (`ema_decay`), or None without one."""
+        return self.ema.generator if self.ema else None
+
+    def sampling_generator(self, use_ema=True):
+        """The generator that samples: the EMA one when there is one and `use_ema`."""
+        if use_ema and self.ema is not None:
+            return self.ema.generator
+        return self.generator
 
     def call(self, z, training=False):
         """Maps latent vectors to samples with the generator."""
@@ -413,12 +455,13 @@ class GAN(keras.Model):
         tf.debugging.assert_greater_equal(tf.shape(real)[0], self.d_steps, message=message)
 
     def _check_real_batch(self, real):
-        if real.dtype.is_integer and output_range(self.generator) is not None:
+        dtype = tf.as_dtype(real.dtype)
+        if dtype.is_integer and output_range(self.generator) is not None:
             bounds = output_range(self.generator)
             raise ValueError(
-                f"Real samples are integers ({real.dtype.name}), but the generator makes floats in "
+                f"Real samples are integers ({dtype.name}), but the generator makes floats in "
                 f"[{bounds[0]:g}, {bounds[1]:g}]: {_range_advice(bounds)}. "
-                f"Received: samples of dtype {real.dtype.name}"
+                f"Received: samples of dtype {dtype.name}"
             )
         shape = tuple(real.shape[1:])
         compatible = len(shape) == len(self.sample_shape) and all(
@@ -434,30 +477,109 @@ class GAN(keras.Model):
         """This replica's share of a global batch of latent vectors drawn from `key`."""
         return random_lib.replica_normal([num_samples, self.latent_dim], key)
 
-    def train_step(self, data):
+    # The step's overridable pieces. A model family changes what its batches hold,
+    # how its fakes are made, what D returns and the losses; `train_step` itself,
+    # with its k D updates, batch slicing, fake reuse, noise keys, replica scaling
+    # and loss scaling, is shared (BUILD.md, "Adding a model family").
+
+    # Random draws one batch of fakes takes (latent vectors; a conditional model's
+    # labels too). A D update takes one more, for its penalty.
+    fake_draws = 1
+
+    def unpack_batch(self, data):
+        """Splits a training batch into real samples and their condition.
+
+        Args:
+            data: a batch as the dataset gives it.
+
+        Returns:
+            `(real, condition)`: float32 samples, and what the networks are told of
+            them (None for an unconditional GAN; class labels for a conditional one).
+        """
         real = _real_samples(data)
         self._check_real_batch(real)
+        return tf.cast(real, tf.float32), None
+
+    def make_fakes(self, num_samples, keys, training):
+        """Generated samples and their condition.
+
+        Args:
+            num_samples: this replica's number of fakes (a scalar tensor).
+            keys: `fake_draws` random keys (`kgan.random.step_key`) to draw from.
+            training: whether the generator runs in training mode.
+
+        Returns:
+            `(fake, fake_condition)`.
+        """
+        z = self._noise(num_samples, keys[0])
+        return self.generator(z, training=training), None
+
+    def discriminate(self, samples, condition, training):
+        """The discriminator's outputs on `samples`: a tuple, the adversarial logits first."""
+        return (self.discriminator(samples, training=training),)
+
+    def critic(self, condition):
+        """The function of samples alone that penalties differentiate (D's adversarial logits)."""
+        return self.discriminator
+
+    def discriminator_loss(self, real_scores, fake_scores, condition, fake_condition):
+        """D's loss, without penalties, from `discriminate`'s outputs."""
+        return self.gan_loss.discriminator_loss(real_scores[0], fake_scores[0])
+
+    def generator_loss(self, fake_scores, fake_condition):
+        """G's adversarial loss from `discriminate`'s outputs on the fakes."""
+        return self.gan_loss.generator_loss(fake_scores[0])
+
+    def update_metrics(self, d_loss, g_loss, real_scores, fake_scores, condition, penalty=None):
+        """Updates the trackers from a step's results; returns the logs."""
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.d_real_tracker.update_state(tf.reduce_mean(self._discriminator_output(real_scores[0])))
+        self.d_fake_tracker.update_state(tf.reduce_mean(self._discriminator_output(fake_scores[0])))
+        if penalty is not None:
+            self.penalty_tracker.update_state(penalty)
+        return self._logs()
+
+    def train_step(self, data):
+        real, condition = self.unpack_batch(data)
         self._check_update_slices(real)
-        real = tf.cast(real, tf.float32)
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         step = self.g_optimizer.iterations
-        # Each D update draws noise and penalty randomness, the G update noise.
-        draws = 2 * self.d_steps + 1
+        # The draw layout of a step, fixed so that runs resume with the same noise: D update
+        # i takes draws [(f + 1) * i, (f + 1) * i + f) for its fakes and the next for its
+        # penalty; the G update's fresh fakes come last.
+        per_update = self.fake_draws + 1
+        draws = per_update * self.d_steps + self.fake_draws
         last = self.d_steps - 1
 
-        def real_slice(i):
-            return real[i :: self.d_steps] if self.d_batch == "split" else real
+        def keys(first):
+            return [random_lib.step_key(self.seed, step, first + j, draws)
+                    for j in range(self.fake_draws)]
 
-        def noise(i):
-            key = random_lib.step_key(self.seed, step, 2 * i, draws)
-            return self._noise(tf.shape(real_slice(i))[0], key)
+        def real_slice(i):
+            if self.d_batch != "split":
+                return real, condition
+            take = lambda x: x[i :: self.d_steps]  # noqa: E731
+            return take(real), None if condition is None else tf.nest.map_structure(take, condition)
+
+        def update(i, fake, fake_condition):
+            penalty_key = random_lib.step_key(self.seed, step, per_update * i + self.fake_draws, draws)
+            real_i, condition_i = real_slice(i)
+            results = self._discriminator_update(
+                real_i, condition_i, fake, fake_condition, penalty_key, i, num_replicas
+            )
+            for piece in self.pieces:
+                piece.after_discriminator_update(self)
+            return results + (condition_i,)
+
+        def fakes_for(i):
+            # The fakes are made outside D's tape: its update needs no gradient
+            # through the generator, and the tape need not hold G's activations.
+            return self.make_fakes(tf.shape(real_slice(i)[0])[0], keys(per_update * i), True)
 
         fresh_updates = self.d_steps - 1 if self.reuse_fakes else self.d_steps
         for i in range(fresh_updates):
-            # The fakes are made outside the tape: the discriminator update needs no
-            # gradient through the generator, and the tape need not hold its activations.
-            fake = self.generator(noise(i), training=True)
-            d_results = self._discriminator_update(real_slice(i), fake, step, i, draws, num_replicas)
+            d_results = update(i, *fakes_for(i))
 
         g_variables = self.generator.trainable_variables
         # Watching only G's variables keeps the D update below (when fakes are reused)
@@ -467,32 +589,44 @@ class GAN(keras.Model):
             if self.reuse_fakes:
                 # One generator pass serves both updates: the last D update sees these
                 # fakes detached, and the G update runs them through the updated D.
-                fake = self.generator(noise(last), training=True)
-                d_results = self._discriminator_update(
-                    real_slice(last), tf.stop_gradient(fake), step, last, draws, num_replicas
-                )
+                fake, fake_condition = fakes_for(last)
+                d_results = update(last, tf.stop_gradient(fake), fake_condition)
             else:
-                z = self._noise(
-                    tf.shape(real_slice(0))[0],
-                    random_lib.step_key(self.seed, step, 2 * self.d_steps, draws),
+                # As many fresh fakes as the first slice has real samples.
+                fake, fake_condition = self.make_fakes(
+                    tf.shape(real_slice(0)[0])[0], keys(per_update * self.d_steps), True
                 )
-                fake = self.generator(z, training=True)
-            g_loss = self.gan_loss.generator_loss(self.discriminator(fake, training=True))
+            fake_scores = self.discriminate(
+                self._discriminator_inputs(fake, 2 * self.d_steps), fake_condition, training=True
+            )
+            g_loss = self.generator_loss(fake_scores, fake_condition)
+            for piece in self.pieces:
+                g_loss = piece.generator_loss(self, g_loss, fake, fake_condition, fake_scores)
             scaled_g_loss = self.g_optimizer.scale_loss(g_loss / num_replicas)
         g_gradients = tape.gradient(scaled_g_loss, g_variables)
         self.g_optimizer.apply_gradients(zip(g_gradients, g_variables))
+        for piece in self.pieces:
+            piece.after_generator_update(self)
 
-        d_loss, penalty, real_logits, fake_logits = d_results
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(
-            tf.reduce_mean(self._discriminator_output(real_logits))
+        d_loss, penalty, real_scores, fake_scores, condition_i = d_results
+        return self.update_metrics(d_loss, g_loss, real_scores, fake_scores, condition_i, penalty)
+
+    def _discriminator_inputs(self, samples, draw):
+        """Samples as D sees them after the pieces' input transforms (augmentation, noise)."""
+        for position, piece in enumerate(self.pieces):
+            samples = piece.discriminator_inputs(self, samples, self.piece_key(position, draw))
+        return samples
+
+    def piece_key(self, position, draw):
+        """Random key `draw` of this step for the piece at `position` of `pieces`.
+
+        Pieces draw from streams of their own (another seed word), so adding one
+        leaves the step's latent vectors and penalty draws as they were.
+        """
+        draws = 2 * self.d_steps + 1
+        return random_lib.step_key(
+            self.seed + ((position + 1) << 40), self.g_optimizer.iterations, draw, draws
         )
-        self.d_fake_tracker.update_state(
-            tf.reduce_mean(self._discriminator_output(fake_logits))
-        )
-        self.penalty_tracker.update_state(penalty)
-        return self._logs()
 
     def _logs(self):
         """The trackers' results, as `train_step` and `test_step` return them."""
@@ -501,20 +635,24 @@ class GAN(keras.Model):
         multi_worker = distribute_lib.is_multi_worker(self.distribute_strategy)
         return {m.name: tf.reshape(m.result(), [1]) if multi_worker else m.result() for m in self.metrics}
 
-    def _discriminator_update(self, real, fake, step, update, draws, num_replicas):
-        """One D update on `real` and `fake`: (d_loss, penalty, real_logits, fake_logits)."""
+    def _discriminator_update(self, real, condition, fake, fake_condition, penalty_key, update,
+                              num_replicas):
+        """One D update: (d_loss, penalty, real_scores, fake_scores)."""
+        # Pieces transform what D sees (augmentation, noise), penalties included; each
+        # input draws its own randomness: real 2i, fake 2i + 1, the G update's fakes 2k.
+        real = self._discriminator_inputs(real, 2 * update)
+        fake = self._discriminator_inputs(fake, 2 * update + 1)
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
-            adversarial_loss = self.gan_loss.discriminator_loss(real_logits, fake_logits)
-            penalty_key = random_lib.step_key(self.seed, step, 2 * update + 1, draws)
-            penalty = self._penalty(self.discriminator, real, fake, penalty_key)
-            d_loss = adversarial_loss + penalty
+            real_scores = self.discriminate(real, condition, training=True)
+            fake_scores = self.discriminate(fake, fake_condition, training=True)
+            penalty = self._penalty(self.critic(condition), real, fake, penalty_key)
+            d_loss = self.discriminator_loss(real_scores, fake_scores, condition, fake_condition)
+            d_loss += penalty
             # Optimizers sum gradients over replicas: dividing each replica's mean
             # by the replica count gives the mean over the global batch.
             scaled_d_loss = self.d_optimizer.scale_loss(d_loss / num_replicas)
         self._apply_discriminator_gradients(tape, scaled_d_loss)
-        return d_loss, penalty, real_logits, fake_logits
+        return d_loss, penalty, real_scores, fake_scores
 
     def _penalty(self, critic, real, fake, key):
         """The sum of the penalties' terms (0 without penalties), for `critic`'s scores."""
@@ -558,15 +696,18 @@ class GAN(keras.Model):
         """The latent vectors `generate(num_samples, seed=seed)` uses, as numpy."""
         return latent_vectors(num_samples, self.latent_dim, seed).numpy()
 
-    def generate(self, num_samples, seed=None, batch_size=256, labels=None):
+    def generate(self, num_samples, seed=None, batch_size=256, labels=None, use_ema=True):
         """Generates samples with the generator in inference mode.
 
         Args:
             num_samples: how many samples, >= 1.
             seed: an integer; the same seed gives the same samples (also from an exported
                 generator's `generate` signature). `None` draws a fresh seed.
-            batch_size: samples per generator call; it does not change the result.
+            batch_size: samples per generator call; it changes the result by float
+                rounding at most (matrix kernels differ by batch size).
             labels: must be None: this GAN is unconditional (see `ConditionalGAN`).
+            use_ema: with `ema_decay`, sample from the EMA generator (default) or,
+                with False, from the trained one.
 
         Returns:
             A numpy array of shape `(num_samples,) + sample_shape`.
@@ -585,8 +726,9 @@ class GAN(keras.Model):
         if seed is None:
             seed = int(np.random.default_rng().integers(0, 2**31 - 1))
         seed = _check_int("seed", seed, 0)
+        use_ema = _check_bool("use_ema", use_ema)
         z = latent_vectors(num_samples, self.latent_dim, seed)
-        return self.generator.predict(z, batch_size=batch_size, verbose=0)
+        return self.sampling_generator(use_ema).predict(z, batch_size=batch_size, verbose=0)
 
     def get_config(self):
         config = super().get_config()
@@ -599,6 +741,8 @@ class GAN(keras.Model):
                 "d_batch": self.d_batch,
                 "seed": self.seed,
                 "reuse_fakes": self.reuse_fakes,
+                "ema_decay": self.ema_decay,
+                "pieces": [keras.saving.serialize_keras_object(p) for p in self._user_pieces],
             }
         )
         return config
@@ -608,6 +752,8 @@ class GAN(keras.Model):
         config = dict(config)
         config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
         config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
+        config["pieces"] = [keras.saving.deserialize_keras_object(p)
+                            for p in config.get("pieces", ())]
         return cls(**config)
 
     def get_compile_config(self):

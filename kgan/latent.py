@@ -256,10 +256,12 @@ def interpolation_grid(
         for z0, z1 in itertools.pairwise(latents)
     ]
     z = np.concatenate(paths, axis=0).astype("float32")
+    sampling = getattr(gan, "sampling_generator", None)
+    generator = sampling() if callable(sampling) else gan.generator
     images = np.concatenate(
         [
             keras.ops.convert_to_numpy(
-                keras.ops.cast(gan.generator(z[i : i + _BATCH_SIZE], training=False), "float32")
+                keras.ops.cast(generator(z[i : i + _BATCH_SIZE], training=False), "float32")
             )
             for i in range(0, len(z), _BATCH_SIZE)
         ],

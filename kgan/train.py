@@ -45,6 +45,8 @@ _HELP = {
     "d_batch": "How the k updates use a batch: split (fresh samples each) or reuse.",
     "reuse_fakes": "One generator pass per step: the generator update reuses the last "
     "discriminator update's fakes (faster; --noreuse_fakes draws fresh ones).",
+    "ema_decay": "Keep an exponential moving average of the generator's weights with this "
+    "decay (e.g. 0.999; 0: none), with a warm-up; grids, metrics and the export then use it.",
     "g_learning_rate": "Generator Adam learning rate.",
     "d_learning_rate": "Discriminator Adam learning rate.",
     "beta_1": "Adam beta_1 of both optimizers.",
@@ -88,7 +90,7 @@ HELP_GROUPS = (
     ("Model", ("model", "conditioning", "latent_dim", "base_filters", "image_size")),
     ("Data", ("dataset", "split", "data_dir", "manual_dir")),
     ("Loss and training step", ("loss", "penalty", "label_smoothing", "d_steps", "d_batch",
-                                "reuse_fakes")),
+                                "reuse_fakes", "ema_decay")),
     ("Optimizers", ("g_learning_rate", "d_learning_rate", "beta_1", "beta_2")),
     ("Length", ("epochs", "steps_per_epoch", "batch_size", "seed")),
     ("Speed and hardware", ("mixed_precision", "jit_compile", "steps_per_execution",

@@ -64,6 +64,7 @@ class TrainConfig:
     d_steps: int = 1
     d_batch: str = "split"
     reuse_fakes: bool = True
+    ema_decay: float = 0.0
     g_learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -150,6 +151,11 @@ class TrainConfig:
         for name in ("g_learning_rate", "d_learning_rate"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"--{name} must be positive. Received: --{name}={getattr(self, name)}")
+        if self.ema_decay and not 0.0 < self.ema_decay < 1.0:
+            raise ConfigError(
+                "--ema_decay must be 0 (no EMA generator) or in (0, 1), such as 0.999. "
+                f"Received: --ema_decay={self.ema_decay}"
+            )
         for name in ("beta_1", "beta_2", "label_smoothing"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"--{name} must be in [0, 1). Received: --{name}={getattr(self, name)}")
@@ -726,12 +732,12 @@ def _load_or_build(config, checkpoint_path, data):
         gan = conditional_lib.ConditionalGAN(
             generator, discriminator, num_classes=data.num_classes, d_steps=config.d_steps,
             d_batch=config.d_batch, seed=config.seed, conditioning=config.conditioning,
-            reuse_fakes=config.reuse_fakes,
+            reuse_fakes=config.reuse_fakes, ema_decay=config.ema_decay or None,
         )
     else:
         gan = gan_lib.GAN(generator, discriminator, d_steps=config.d_steps,
                           d_batch=config.d_batch, seed=config.seed,
-                          reuse_fakes=config.reuse_fakes)
+                          reuse_fakes=config.reuse_fakes, ema_decay=config.ema_decay or None)
     loss = losses.get(config.loss)
     if config.label_smoothing:
         loss = type(loss)(label_smoothing=config.label_smoothing)
@@ -779,7 +785,8 @@ def _checkpoint_settings(gan):
     from kgan import losses
 
     settings = {"latent_dim": gan.latent_dim, "d_steps": gan.d_steps, "d_batch": gan.d_batch,
-                "seed": gan.seed, "reuse_fakes": gan.reuse_fakes}
+                "seed": gan.seed, "reuse_fakes": gan.reuse_fakes,
+                "ema_decay": getattr(gan, "ema_decay", None) or 0.0}
     for name, loss_class in losses.LOSSES.items():
         if type(gan.gan_loss) is loss_class:
             settings["loss"] = name

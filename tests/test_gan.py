@@ -336,7 +336,9 @@ def test_generate_is_reproducible_by_seed_and_independent_of_batch_size():
     gan = kgan.GAN(*mlp_pair(batch_norm=True))
     a = gan.generate(10, seed=4, batch_size=3)
     b = gan.generate(10, seed=4, batch_size=10)
-    np.testing.assert_array_equal(a, b)
+    # oneDNN picks its matrix kernels by batch size: equal up to float rounding.
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(a, gan.generate(10, seed=4, batch_size=3))
     assert not np.allclose(a, gan.generate(10, seed=5))
     assert a.shape == (10, 2) and isinstance(a, np.ndarray)
     with pytest.raises(ValueError, match="Received: num_samples=0"):

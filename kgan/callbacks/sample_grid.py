@@ -198,7 +198,9 @@ class SampleGrid(keras.callbacks.Callback):
     def _save(self, epoch):
         if not _is_chief(self.model):
             return
-        samples = self.model.generator(self._inputs, training=False)
+        sampling = getattr(self.model, "sampling_generator", None)
+        generator = sampling() if callable(sampling) else self.model.generator
+        samples = generator(self._inputs, training=False)
         samples = keras.ops.convert_to_numpy(keras.ops.cast(samples, "float32"))
         self.samples_by_epoch[epoch] = samples
         path = os.path.join(self.directory, self.filename.format(epoch=epoch))

@@ -502,7 +502,9 @@ def _metadata(latent_dim, output_range, max_images, truncation, functions, num_c
 
 
 def _generator_and_latent_dim(gan):
-    generator = getattr(gan, "generator", None)
+    # A GAN with an EMA generator serves it (`GAN.sampling_generator`).
+    sampling = getattr(gan, "sampling_generator", None)
+    generator = sampling() if callable(sampling) else getattr(gan, "generator", None)
     latent_dim = getattr(gan, "latent_dim", None)
     if not isinstance(generator, keras.Model) or not isinstance(latent_dim, numbers.Integral):
         raise ValueError(

@@ -1,0 +1,57 @@
+"""`TrainingPiece`: what a remedy or regularizer plugs into the shared training step."""
+
+import keras
+
+
+class TrainingPiece(keras.layers.Layer):
+    """A part of the training step that a model is given, not written into it.
+
+    `GAN.train_step` (and so every model family built on it) calls each piece of
+    `gan.pieces`, in order, at these points; every hook does nothing by default:
+
+    - `discriminator_inputs(gan, samples, key)`: what D sees of a batch of real or
+      fake samples, in every D update, in the G update and in the penalties
+      (DiffAugment, instance noise, PacGAN's packing). `key` is a stateless random
+      key of the piece's own stream (`gan.piece_key`), so a resumed run draws the
+      same randomness.
+    - `generator_loss(gan, g_loss, fake, fake_condition, fake_scores)`: the G loss
+      with the piece's terms added (feature matching, mode regularization).
+    - `after_discriminator_update(gan)` and `after_generator_update(gan)`: work
+      once an update is applied (weight averaging; an unrolled GAN's D snapshot).
+
+    A piece is a Keras layer so that its variables (an EMA's shadow weights, a
+    pool of past fakes, a running mean) are tracked by the model: saved in `.keras`
+    files and checkpoints, created per replica under `tf.distribute`, and restored
+    on resume. Create them in `attach`, which the model calls once, inside its
+    distribution strategy's scope. `get_config` must mirror `__init__`.
+
+    Example:
+
+    >>> class InstanceNoise(kgan.pieces.TrainingPiece):
+    ...     def __init__(self, stddev=0.1, **kwargs):
+    ...         super().__init__(**kwargs)
+    ...         self.stddev = stddev
+    ...     def discriminator_inputs(self, gan, samples, key):
+    ...         return samples + self.stddev * kgan.random.replica_normal(tf.shape(samples), key)
+    ...     def get_config(self):
+    ...         return {**super().get_config(), "stddev": self.stddev}
+    >>> gan = kgan.GAN(generator, discriminator, pieces=[InstanceNoise(0.1)])
+    """
+
+    def attach(self, gan):
+        """Creates the piece's state for `gan`; called once, when the model is made."""
+        self.built = True
+
+    def discriminator_inputs(self, gan, samples, key):
+        """Returns `samples` as the discriminator should see them."""
+        return samples
+
+    def generator_loss(self, gan, g_loss, fake, fake_condition, fake_scores):
+        """Returns the generator's loss with this piece's terms added."""
+        return g_loss
+
+    def after_discriminator_update(self, gan):
+        """Runs after each discriminator update is applied."""
+
+    def after_generator_update(self, gan):
+        """Runs after each generator update is applied."""

@@ -18,22 +18,29 @@ if _cli.is_command(_sys.argv[0] if _sys.argv else ""):
 # Importing the modules registers kgan's classes with Keras, so that
 # `keras.saving.load_model` can rebuild a saved GAN after a plain `import kgan`.
 from kgan import callbacks
-from kgan import conditional
-from kgan import conditional_nets
 from kgan import convolutions
 from kgan import datasets
 from kgan import distribute
 from kgan import latent
 from kgan import losses
 from kgan import metrics
+from kgan import models
 from kgan import nets
 from kgan import penalties
+from kgan import pieces
 from kgan import plots
 from kgan import random
+from kgan import registry
 from kgan import serving
 from kgan import theory
-from kgan.conditional import ConditionalGAN
-from kgan.gan import GAN
+from kgan.models import ConditionalGAN
+from kgan.models import GAN
+
+# The modules' names before models/ and nets/ became folders, for code that uses
+# them (`kgan.gan.latent_vectors`, `kgan.conditional_nets.conditional_dcgan_generator`).
+from kgan import conditional  # noqa: E402,F401  (kgan.models.conditional)
+from kgan import conditional_nets  # noqa: E402,F401  (kgan.nets.conditional)
+from kgan import gan  # noqa: E402,F401  (kgan.models.gan)
 
 __version__ = "0.1.0"
 
@@ -41,18 +48,19 @@ __all__ = [
     "GAN",
     "ConditionalGAN",
     "callbacks",
-    "conditional",
-    "conditional_nets",
     "convolutions",
     "datasets",
     "distribute",
     "latent",
     "losses",
     "metrics",
+    "models",
     "nets",
     "penalties",
+    "pieces",
     "plots",
     "random",
+    "registry",
     "serving",
     "theory",
 ]

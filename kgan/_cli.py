@@ -84,8 +84,12 @@ def _flag_line(flag):
         usage = f"--[no]{flag.name}"
     else:
         usage = f"--{flag.name}"
+    # Help texts may hold lines of their own (one per choice); each is wrapped alone.
     text = f"{flag.help} (default: {default})"
-    body = textwrap.fill(text, width=96, initial_indent=" " * 6, subsequent_indent=" " * 6)
+    body = "\n".join(
+        textwrap.fill(line, width=96, initial_indent=" " * 6, subsequent_indent=" " * 8)
+        for line in text.splitlines()
+    )
     return f"  {usage}\n{body}"
 
 

@@ -267,7 +267,7 @@ def synchronize_batchnorm(model):
 
     Args:
         model: a Functional or Sequential Keras model (all `kgan.nets` and
-            `kgan.conditional_nets` networks are).
+            `kgan.nets.conditional` networks are).
 
     Returns:
         A new model; `model` is left as it is. Without BatchNormalization layers it

@@ -30,7 +30,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from kgan import gan as gan_lib
+from kgan.models import gan as gan_lib
 from kgan._validation import check_int as _check_int
 from kgan._validation import check_range as _check_range
 from kgan.plots import save_figure

@@ -5,7 +5,7 @@ import time
 
 import keras
 
-from kgan import gan as gan_lib
+from kgan.models import gan as gan_lib
 from kgan import nets
 from kgan.datasets import toy as toy_lib
 from kgan.metrics.mode_coverage import mode_coverage

@@ -21,10 +21,11 @@ from absl import flags
 from absl import logging
 
 from kgan import _cli
+from kgan import registry
 from kgan import training
 
 _HELP = {
-    "model": f"Network family: {', '.join(training.MODELS)}.",
+    "model": "Model family (kgan.registry), one of:\n" + registry.describe(),
     "conditioning": "Class conditioning: none (a GAN), or concat, projection, acgan (a "
     "ConditionalGAN on the dataset's labels; how the discriminator uses them).",
     "dataset": "mnist_embedded (shipped), ring8/grid25/gaussian_1d (toy), a TFDS name, "

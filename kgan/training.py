@@ -5,11 +5,13 @@ import json
 import os
 import sys
 
-from kgan import conditional as conditional_lib
 from kgan import distribute as distribute_lib
+from kgan import registry
+from kgan.models import conditional as conditional_lib
 from kgan.datasets import toy as toy_lib
 
-MODELS = ("mlp", "dcgan")
+# The --model values: one kgan.registry entry each.
+MODELS = registry.names()
 # "none" trains a `kgan.GAN`; the others a `kgan.ConditionalGAN` on labeled images.
 CONDITIONINGS = ("none",) + conditional_lib.CONDITIONINGS
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
@@ -125,10 +127,10 @@ class TrainConfig:
 
     def validate(self):
         """Raises `ConfigError` naming the first setting that cannot work."""
-        _check_choice("model", self.model, MODELS)
+        _check_choice("model", self.model, registry.names())
         _check_choice("conditioning", self.conditioning, CONDITIONINGS)
         _check_choice("mixed_precision", self.mixed_precision, PRECISIONS)
-        from kgan import gan as gan_lib
+        from kgan.models import gan as gan_lib
         from kgan import losses
         from kgan import penalties
 
@@ -178,10 +180,11 @@ class TrainConfig:
                     "is a toy distribution without labels. Received: "
                     f"--conditioning={self.conditioning} with --dataset={self.dataset}"
                 )
-            if self.model != "mlp":
+            learners = [n for n in registry.names() if "vectors" in registry.get(n).data]
+            if self.model not in learners:
                 raise ConfigError(
-                    f"--dataset={self.dataset} is a toy distribution, which only --model=mlp "
-                    f"can learn. Received: --model={self.model}"
+                    f"--dataset={self.dataset} is a toy distribution, which only "
+                    f"--model={'/'.join(learners)} can learn. Received: --model={self.model}"
                 )
             if self.image_size:
                 raise ConfigError(
@@ -190,16 +193,14 @@ class TrainConfig:
                 )
         else:
             _check_image_source(self.dataset)
-            if self.model == "dcgan" and self.image_size:
-                from kgan import nets
-
-                try:
-                    nets.dcgan_generator(latent_dim=1, image_size=self.image_size, base_filters=1)
-                except ValueError:
-                    raise ConfigError(
-                        "--image_size must be 28 or a power of two >= 16 for --model=dcgan. "
-                        f"Received: --image_size={self.image_size}"
-                    ) from None
+        entry = registry.get(self.model)
+        if self.is_conditional and entry.conditional_model_class is None:
+            raise ConfigError(
+                f"--model={self.model} has no conditional variant. "
+                f"Received: --conditioning={self.conditioning}"
+            )
+        if entry.check_config:
+            entry.check_config(self)
 
 
 def _check_choice(name, value, allowed):
@@ -276,51 +277,6 @@ def _optimizer(config, learning_rate):
     return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
 
 
-def _networks(config, sample_shape):
-    from kgan import nets
-
-    if config.model == "dcgan":
-        height, width, channels = sample_shape
-        generator = nets.dcgan_generator(
-            latent_dim=config.latent_dim, image_size=height, channels=channels,
-            base_filters=config.base_filters,
-        )
-        discriminator = nets.dcgan_discriminator(
-            image_size=height, channels=channels, base_filters=config.base_filters
-        )
-        return generator, discriminator
-    if len(sample_shape) == 1:
-        from kgan import toy_training
-
-        return toy_training.toy_networks(config.dataset, config.latent_dim)
-    generator = nets.mlp_generator(latent_dim=config.latent_dim, output_shape=sample_shape)
-    discriminator = nets.mlp_discriminator(input_shape=sample_shape)
-    return generator, discriminator
-
-
-def _conditional_networks(config, sample_shape, num_classes):
-    from kgan import conditional_nets
-
-    if config.model == "dcgan":
-        height, _, channels = sample_shape
-        generator = conditional_nets.conditional_dcgan_generator(
-            num_classes, latent_dim=config.latent_dim, image_size=height, channels=channels,
-            base_filters=config.base_filters,
-        )
-        discriminator = conditional_nets.conditional_dcgan_discriminator(
-            num_classes, image_size=height, channels=channels,
-            base_filters=config.base_filters, conditioning=config.conditioning,
-        )
-        return generator, discriminator
-    generator = conditional_nets.conditional_mlp_generator(
-        num_classes, latent_dim=config.latent_dim, output_shape=sample_shape
-    )
-    discriminator = conditional_nets.conditional_mlp_discriminator(
-        num_classes, input_shape=sample_shape, conditioning=config.conditioning
-    )
-    return generator, discriminator
-
-
 @dataclasses.dataclass
 class _TrainingData:
     """The training batches and what the networks and callbacks need to know of them."""
@@ -358,22 +314,9 @@ def _data(config, initial_epoch):
     )
     if config.is_conditional:
         _check_labels(config, data)
-    height, width, channels = data.image_shape
-    if config.model == "dcgan" and height != width:
-        raise ConfigError(
-            f"--model=dcgan makes square images; {images.describe(data)}. Pass --image_size. "
-            f"Received: --image_size={config.image_size}"
-        )
-    if config.model == "dcgan" and not config.image_size:
-        from kgan import nets
-
-        try:
-            nets.dcgan_generator(latent_dim=1, image_size=height, base_filters=1)
-        except ValueError:
-            raise ConfigError(
-                f"--model=dcgan cannot make {height}x{width} images (28 or a power of two "
-                f">= 16). Pass --image_size. Received: --image_size=0"
-            ) from None
+    entry = registry.get(config.model)
+    if entry.check_data:
+        entry.check_data(config, data.image_shape, images.describe(data))
     steps_per_pass = images.steps_per_epoch(data, config.batch_size)
     steps = config.steps_per_epoch or steps_per_pass
     # Keras epochs of --steps_per_epoch steps need not be passes over the data: a
@@ -712,7 +655,6 @@ def _set_batchnorm_synchronization(network, synchronized):
 def _load_or_build(config, checkpoint_path, data):
     import keras
 
-    from kgan import gan as gan_lib
     from kgan import losses
 
     if checkpoint_path:
@@ -721,23 +663,13 @@ def _load_or_build(config, checkpoint_path, data):
         for network in (gan.generator, gan.discriminator):
             _set_batchnorm_synchronization(network, config.sync_batchnorm)
         return gan
-    if config.is_conditional:
-        generator, discriminator = _conditional_networks(config, data.sample_shape, data.num_classes)
-    else:
-        generator, discriminator = _networks(config, data.sample_shape)
+    entry = registry.get(config.model)
+    spec = registry.NetworkSpec(data.sample_shape, data.num_classes if config.is_conditional else None)
+    generator, discriminator = entry.build_networks(config, spec)
     if config.sync_batchnorm:
         generator = distribute_lib.synchronize_batchnorm(generator)
         discriminator = distribute_lib.synchronize_batchnorm(discriminator)
-    if config.is_conditional:
-        gan = conditional_lib.ConditionalGAN(
-            generator, discriminator, num_classes=data.num_classes, d_steps=config.d_steps,
-            d_batch=config.d_batch, seed=config.seed, conditioning=config.conditioning,
-            reuse_fakes=config.reuse_fakes, ema_decay=config.ema_decay or None,
-        )
-    else:
-        gan = gan_lib.GAN(generator, discriminator, d_steps=config.d_steps,
-                          d_batch=config.d_batch, seed=config.seed,
-                          reuse_fakes=config.reuse_fakes, ema_decay=config.ema_decay or None)
+    gan = entry.build_model(config, generator, discriminator, spec)
     loss = losses.get(config.loss)
     if config.label_smoothing:
         loss = type(loss)(label_smoothing=config.label_smoothing)

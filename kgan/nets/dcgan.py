@@ -1,80 +1,40 @@
-"""Reference generator and discriminator networks.
+"""Convolutional networks following the DCGAN architecture guidelines.
 
-Two families are provided, both as Keras functional models:
-
-- Fully connected ("MLP") networks, as in the original GAN paper
-  (Goodfellow et al., 2014). Small versions of them are the standard choice
-  for toy 2-D problems such as a ring or a grid of Gaussians.
-- Convolutional networks following the DCGAN architecture guidelines
-  (Radford et al., 2015, https://arxiv.org/abs/1511.06434): strided
-  convolutions instead of pooling, batch normalization in both networks
-  except at the generator output and the discriminator input, ReLU in the
-  generator with a tanh output, LeakyReLU(0.2) in the discriminator, and no
-  fully connected hidden layers.
-
-Every discriminator returns unnormalized logits of shape `(batch, 1)`, so the
-losses decide how to squash them (sigmoid cross-entropy, hinge,
-Wasserstein, ...). The last layer of every network computes in float32 so that
-outputs keep full precision under a `"mixed_float16"` dtype policy.
+Radford et al., 2015 (https://arxiv.org/abs/1511.06434): strided convolutions
+instead of pooling, batch normalization in both networks except at the generator
+output and the discriminator input, ReLU in the generator with a tanh output,
+LeakyReLU(0.2) in the discriminator, and no fully connected hidden layers. Every
+discriminator returns unnormalized logits of shape `(batch, 1)`, so the losses
+decide how to squash them (sigmoid cross-entropy, hinge, Wasserstein, ...). The
+last layer of every network computes in float32.
 """
 
 import math
-import numbers
 
 import keras
 from keras import layers
 
+from kgan.nets._common import _LEAKY_RELU_SLOPE
+from kgan.nets._common import _check_positive_int
+from kgan.nets._common import _is_int
+
 # Side length of the feature map the DCGAN generator starts from, and the
 # discriminator ends at, for each family of supported image sizes.
 _SMALL_MAP_SIZE_28 = 7
+
+
 _SMALL_MAP_SIZE_POW2 = 4
+
+
 _MIN_POW2_IMAGE_SIZE = 16
 
-# DCGAN: "LeakyReLU, the slope of the leak was set to 0.2".
-_LEAKY_RELU_SLOPE = 0.2
+
 # DCGAN: "All weights were initialized from a zero-centered Normal
 # distribution with standard deviation 0.02".
 _DCGAN_INIT_STDDEV = 0.02
+
+
 _DCGAN_KERNEL_SIZE = 4
-
-
-def _is_int(value):
-    # `bool` is an `int` subclass, but `latent_dim=True` is always a mistake.
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_positive_int(name, value):
-    if not _is_int(value) or value < 1:
-        raise ValueError(
-            f"`{name}` must be a positive integer. Received: {name}={value!r}"
-        )
-
-
-def _as_shape(name, value):
-    shape = (value,) if _is_int(value) else value
-    try:
-        shape = tuple(shape)
-    except TypeError:
-        shape = ()
-    if not shape or not all(_is_int(dim) and dim > 0 for dim in shape):
-        raise ValueError(
-            f"`{name}` must be a positive integer or a non-empty tuple of "
-            f"positive integers. Received: {name}={value!r}"
-        )
-    return tuple(int(dim) for dim in shape)
-
-
-def _as_units(name, value):
-    try:
-        units = tuple(value)
-    except TypeError:
-        units = None
-    if units is None or not all(_is_int(u) and u > 0 for u in units):
-        raise ValueError(
-            f"`{name}` must be a sequence of positive integers. "
-            f"Received: {name}={value!r}"
-        )
-    return tuple(int(u) for u in units)
 
 
 def _check_image_size(image_size):
@@ -104,141 +64,6 @@ def _dcgan_initializer():
     # One instance per layer: sharing an unseeded initializer instance across
     # layers would give them identical initial weights.
     return keras.initializers.RandomNormal(mean=0.0, stddev=_DCGAN_INIT_STDDEV)
-
-
-def _activation_layer(activation, name):
-    # The string "leaky_relu" means the DCGAN/GAN-literature slope of 0.2;
-    # `layers.LeakyReLU()` alone would default to 0.3.
-    if activation == "leaky_relu":
-        return layers.LeakyReLU(negative_slope=_LEAKY_RELU_SLOPE, name=name)
-    return layers.Activation(activation, name=name)
-
-
-def _activation_name(activation):
-    if isinstance(activation, str):
-        return activation
-    return getattr(activation, "__name__", "activation")
-
-
-def mlp_generator(
-    latent_dim=100,
-    output_shape=(28, 28, 1),
-    hidden_units=(256, 512, 1024),
-    activation="relu",
-    output_activation="tanh",
-    name="mlp_generator",
-):
-    """Fully connected generator, as in the original GAN paper.
-
-    Maps a latent vector through `Dense` hidden layers to
-    `prod(output_shape)` values, which are reshaped to `output_shape`.
-
-    Args:
-        latent_dim: int. Size of the latent vector `z`.
-        output_shape: int or tuple of ints. Shape of one generated sample,
-            without the batch dimension, e.g. `(28, 28, 1)` for MNIST or
-            `(2,)` for toy 2-D data.
-        hidden_units: sequence of ints. Width of each hidden `Dense` layer.
-            May be empty, which gives a single affine map.
-        activation: string or callable. Activation of the hidden layers.
-        output_activation: string, callable or `None`. Activation applied to
-            the samples. `"tanh"` matches images scaled to `[-1, 1]`; `None`
-            keeps the output linear, which suits unbounded toy data.
-        name: string. Name of the model.
-
-    Returns:
-        A `keras.Model` mapping `z` of shape `(batch, latent_dim)` to float32
-        samples of shape `(batch, *output_shape)`.
-
-    Example:
-
-    ```python
-    generator = kgan.nets.mlp_generator(
-        latent_dim=2,
-        output_shape=(2,),
-        hidden_units=(128, 128),
-        output_activation=None,
-    )
-    samples = generator(keras.random.normal((16, 2)))  # (16, 2)
-    ```
-    """
-    _check_positive_int("latent_dim", latent_dim)
-    output_shape = _as_shape("output_shape", output_shape)
-    hidden_units = _as_units("hidden_units", hidden_units)
-
-    z = keras.Input((latent_dim,), name="z")
-    x = z
-    for i, units in enumerate(hidden_units, start=1):
-        x = layers.Dense(units, name=f"hidden_dense_{i}")(x)
-        x = _activation_layer(
-            activation, name=f"hidden_{_activation_name(activation)}_{i}"
-        )(x)
-    x = layers.Dense(math.prod(output_shape), name="output_dense")(x)
-    x = layers.Reshape(output_shape, name="reshape")(x)
-    # A separate float32 activation layer keeps samples in full precision
-    # under mixed precision, whatever the dtype of the layers before it.
-    samples = layers.Activation(
-        output_activation, dtype="float32", name="samples"
-    )(x)
-    return keras.Model(z, samples, name=name)
-
-
-def mlp_discriminator(
-    input_shape=(28, 28, 1),
-    hidden_units=(1024, 512, 256),
-    activation="leaky_relu",
-    dropout=0.0,
-    name="mlp_discriminator",
-):
-    """Fully connected discriminator, as in the original GAN paper.
-
-    Flattens its input and passes it through `Dense` hidden layers to a
-    single logit.
-
-    Args:
-        input_shape: int or tuple of ints. Shape of one sample, without the
-            batch dimension, e.g. `(28, 28, 1)` or `(2,)`.
-        hidden_units: sequence of ints. Width of each hidden `Dense` layer.
-        activation: string or callable. Activation of the hidden layers.
-            `"leaky_relu"` uses a negative slope of 0.2.
-        dropout: float in `[0, 1)`. Dropout rate after each hidden
-            activation. `0` disables dropout.
-        name: string. Name of the model.
-
-    Returns:
-        A `keras.Model` mapping samples of shape `(batch, *input_shape)` to
-        float32 logits of shape `(batch, 1)`, with no final activation.
-
-    Example:
-
-    ```python
-    discriminator = kgan.nets.mlp_discriminator((2,), hidden_units=(128, 128))
-    logits = discriminator(keras.random.normal((16, 2)))  # (16, 1)
-    ```
-    """
-    input_shape = _as_shape("input_shape", input_shape)
-    hidden_units = _as_units("hidden_units", hidden_units)
-    if (
-        not isinstance(dropout, numbers.Real)
-        or isinstance(dropout, bool)
-        or not 0.0 <= dropout < 1.0
-    ):
-        raise ValueError(
-            "`dropout` must be a float in [0, 1). "
-            f"Received: dropout={dropout!r}"
-        )
-
-    samples = keras.Input(input_shape, name="samples")
-    x = layers.Flatten(name="flatten")(samples)
-    for i, units in enumerate(hidden_units, start=1):
-        x = layers.Dense(units, name=f"hidden_dense_{i}")(x)
-        x = _activation_layer(
-            activation, name=f"hidden_{_activation_name(activation)}_{i}"
-        )(x)
-        if dropout > 0:
-            x = layers.Dropout(dropout, name=f"hidden_dropout_{i}")(x)
-    logits = layers.Dense(1, dtype="float32", name="logits")(x)
-    return keras.Model(samples, logits, name=name)
 
 
 def dcgan_generator(

@@ -1,0 +1,38 @@
+"""Reference generator and discriminator networks, one module per family.
+
+- `kgan.nets.mlp`: fully connected networks (Goodfellow et al. 2014), for toy
+  distributions and small images;
+- `kgan.nets.dcgan`: the DCGAN architecture (Radford et al. 2015);
+- `kgan.nets.conditional`: class-conditional versions of both (concat,
+  projection and ACGAN discriminators), for `kgan.ConditionalGAN`.
+
+Every builder returns a Keras functional model and is importable from here.
+
+Example:
+
+>>> generator = kgan.nets.dcgan_generator(latent_dim=100, image_size=28, channels=1)
+>>> discriminator = kgan.nets.dcgan_discriminator(image_size=28, channels=1)
+>>> cgen = kgan.nets.conditional_dcgan_generator(num_classes=10)
+"""
+
+from kgan.nets.conditional import conditional_dcgan_discriminator
+from kgan.nets.conditional import conditional_dcgan_generator
+from kgan.nets.conditional import conditional_mlp_discriminator
+from kgan.nets.conditional import conditional_mlp_generator
+from kgan.nets.dcgan import dcgan_discriminator
+from kgan.nets.dcgan import dcgan_generator
+from kgan.nets.dcgan import dcgan_upsampling
+from kgan.nets.mlp import mlp_discriminator
+from kgan.nets.mlp import mlp_generator
+
+__all__ = [
+    "conditional_dcgan_discriminator",
+    "conditional_dcgan_generator",
+    "conditional_mlp_discriminator",
+    "conditional_mlp_generator",
+    "dcgan_discriminator",
+    "dcgan_generator",
+    "dcgan_upsampling",
+    "mlp_discriminator",
+    "mlp_generator",
+]

@@ -1,0 +1,139 @@
+"""Fully connected ("MLP") networks, as in the original GAN paper (Goodfellow et al., 2014).
+
+Small versions of them are the standard choice for toy 2-D problems such as a
+ring or a grid of Gaussians. Every discriminator returns unnormalized logits of
+shape `(batch, 1)`; the last layer of every network computes in float32, so
+outputs keep full precision under a `"mixed_float16"` dtype policy.
+"""
+
+import math
+import numbers
+
+import keras
+from keras import layers
+
+from kgan.nets._common import _activation_layer
+from kgan.nets._common import _activation_name
+from kgan.nets._common import _as_shape
+from kgan.nets._common import _as_units
+from kgan.nets._common import _check_positive_int
+
+def mlp_generator(
+    latent_dim=100,
+    output_shape=(28, 28, 1),
+    hidden_units=(256, 512, 1024),
+    activation="relu",
+    output_activation="tanh",
+    name="mlp_generator",
+):
+    """Fully connected generator, as in the original GAN paper.
+
+    Maps a latent vector through `Dense` hidden layers to
+    `prod(output_shape)` values, which are reshaped to `output_shape`.
+
+    Args:
+        latent_dim: int. Size of the latent vector `z`.
+        output_shape: int or tuple of ints. Shape of one generated sample,
+            without the batch dimension, e.g. `(28, 28, 1)` for MNIST or
+            `(2,)` for toy 2-D data.
+        hidden_units: sequence of ints. Width of each hidden `Dense` layer.
+            May be empty, which gives a single affine map.
+        activation: string or callable. Activation of the hidden layers.
+        output_activation: string, callable or `None`. Activation applied to
+            the samples. `"tanh"` matches images scaled to `[-1, 1]`; `None`
+            keeps the output linear, which suits unbounded toy data.
+        name: string. Name of the model.
+
+    Returns:
+        A `keras.Model` mapping `z` of shape `(batch, latent_dim)` to float32
+        samples of shape `(batch, *output_shape)`.
+
+    Example:
+
+    ```python
+    generator = kgan.nets.mlp_generator(
+        latent_dim=2,
+        output_shape=(2,),
+        hidden_units=(128, 128),
+        output_activation=None,
+    )
+    samples = generator(keras.random.normal((16, 2)))  # (16, 2)
+    ```
+    """
+    _check_positive_int("latent_dim", latent_dim)
+    output_shape = _as_shape("output_shape", output_shape)
+    hidden_units = _as_units("hidden_units", hidden_units)
+
+    z = keras.Input((latent_dim,), name="z")
+    x = z
+    for i, units in enumerate(hidden_units, start=1):
+        x = layers.Dense(units, name=f"hidden_dense_{i}")(x)
+        x = _activation_layer(
+            activation, name=f"hidden_{_activation_name(activation)}_{i}"
+        )(x)
+    x = layers.Dense(math.prod(output_shape), name="output_dense")(x)
+    x = layers.Reshape(output_shape, name="reshape")(x)
+    # A separate float32 activation layer keeps samples in full precision
+    # under mixed precision, whatever the dtype of the layers before it.
+    samples = layers.Activation(
+        output_activation, dtype="float32", name="samples"
+    )(x)
+    return keras.Model(z, samples, name=name)
+
+
+def mlp_discriminator(
+    input_shape=(28, 28, 1),
+    hidden_units=(1024, 512, 256),
+    activation="leaky_relu",
+    dropout=0.0,
+    name="mlp_discriminator",
+):
+    """Fully connected discriminator, as in the original GAN paper.
+
+    Flattens its input and passes it through `Dense` hidden layers to a
+    single logit.
+
+    Args:
+        input_shape: int or tuple of ints. Shape of one sample, without the
+            batch dimension, e.g. `(28, 28, 1)` or `(2,)`.
+        hidden_units: sequence of ints. Width of each hidden `Dense` layer.
+        activation: string or callable. Activation of the hidden layers.
+            `"leaky_relu"` uses a negative slope of 0.2.
+        dropout: float in `[0, 1)`. Dropout rate after each hidden
+            activation. `0` disables dropout.
+        name: string. Name of the model.
+
+    Returns:
+        A `keras.Model` mapping samples of shape `(batch, *input_shape)` to
+        float32 logits of shape `(batch, 1)`, with no final activation.
+
+    Example:
+
+    ```python
+    discriminator = kgan.nets.mlp_discriminator((2,), hidden_units=(128, 128))
+    logits = discriminator(keras.random.normal((16, 2)))  # (16, 1)
+    ```
+    """
+    input_shape = _as_shape("input_shape", input_shape)
+    hidden_units = _as_units("hidden_units", hidden_units)
+    if (
+        not isinstance(dropout, numbers.Real)
+        or isinstance(dropout, bool)
+        or not 0.0 <= dropout < 1.0
+    ):
+        raise ValueError(
+            "`dropout` must be a float in [0, 1). "
+            f"Received: dropout={dropout!r}"
+        )
+
+    samples = keras.Input(input_shape, name="samples")
+    x = layers.Flatten(name="flatten")(samples)
+    for i, units in enumerate(hidden_units, start=1):
+        x = layers.Dense(units, name=f"hidden_dense_{i}")(x)
+        x = _activation_layer(
+            activation, name=f"hidden_{_activation_name(activation)}_{i}"
+        )(x)
+        if dropout > 0:
+            x = layers.Dropout(dropout, name=f"hidden_dropout_{i}")(x)
+    logits = layers.Dense(1, dtype="float32", name="logits")(x)
+    return keras.Model(samples, logits, name=name)

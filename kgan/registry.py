@@ -1,0 +1,235 @@
+"""The model registry: what `kgan-train --model=NAME` builds and trains.
+
+One `ModelEntry` per `--model` value names the family's network builder, its model
+classes (unconditional, and conditional for `--conditioning`), the data it trains
+on, the flags only it reads, and its own checks. `kgan.training` asks the registry
+instead of branching on the name, so adding a family to the CLI is adding one entry
+(BUILD.md, "Adding a model family").
+
+Example:
+
+>>> kgan.registry.get("dcgan").summary
+'DCGAN (Radford et al. 2015): images 28x28 or 2^k >= 16'
+>>> kgan.registry.names()
+('mlp', 'dcgan')
+"""
+
+import dataclasses
+from typing import Callable, Optional
+
+# What an entry trains on. "vectors" are the toy distributions' points; "images"
+# are (height, width, channels) arrays. Conditioning adds labels to either; later
+# families add "pairs" (Pix2Pix) and "two_domains" (CycleGAN).
+DATA_KINDS = ("vectors", "images")
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkSpec:
+    """What a network builder is told of the data.
+
+    Attributes:
+        sample_shape: the shape of one sample, `(dim,)` or `(height, width, channels)`.
+        num_classes: the number of classes when training is conditional, else None.
+    """
+
+    sample_shape: tuple
+    num_classes: Optional[int] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    """One `--model` value.
+
+    Attributes:
+        name: the `--model` value.
+        summary: one line for `--help` and `--helpfull`.
+        build_networks: `(config, spec) -> (generator, discriminator)`, with `config`
+            a `kgan.training.TrainConfig` and `spec` a `NetworkSpec`; conditional
+            networks when `spec.num_classes` is set.
+        model_class: the model trained without `--conditioning`.
+        conditional_model_class: the model trained with it, or None when the
+            family has no conditional variant.
+        data: the `DATA_KINDS` it trains on.
+        flags: the `TrainConfig` fields that only this family reads.
+        check_config: `(config) -> None`, raising `kgan.training.ConfigError` for a
+            setting this family cannot train with; or None.
+        check_data: `(config, sample_shape, description) -> None`, the same for the
+            loaded data; or None.
+    """
+
+    name: str
+    summary: str
+    build_networks: Callable
+    model_class: type
+    conditional_model_class: Optional[type]
+    data: tuple
+    flags: tuple = ()
+    check_config: Optional[Callable] = None
+    check_data: Optional[Callable] = None
+
+    def build_model(self, config, generator, discriminator, spec):
+        """The entry's model for `config`, with the step options every family shares.
+
+        Args:
+            config: a `kgan.training.TrainConfig`.
+            generator, discriminator: from `build_networks`.
+            spec: the `NetworkSpec` they were built for.
+
+        Returns:
+            An uncompiled model.
+        """
+        options = dict(d_steps=config.d_steps, d_batch=config.d_batch, seed=config.seed,
+                       reuse_fakes=config.reuse_fakes, ema_decay=config.ema_decay or None)
+        if spec.num_classes is None:
+            return self.model_class(generator, discriminator, **options)
+        return self.conditional_model_class(
+            generator, discriminator, num_classes=spec.num_classes,
+            conditioning=config.conditioning, **options,
+        )
+
+
+_ENTRIES = {}
+
+
+def register(entry):
+    """Adds `entry` to the registry; a name already taken is a ValueError.
+
+    Returns:
+        `entry`.
+    """
+    if not isinstance(entry, ModelEntry):
+        raise ValueError(f"`entry` must be a kgan.registry.ModelEntry. Received: entry={entry!r}")
+    if entry.name in _ENTRIES:
+        raise ValueError(f"A model named {entry.name!r} is registered already. Received: name={entry.name!r}")
+    unknown = [kind for kind in entry.data if kind not in DATA_KINDS]
+    if not entry.data or unknown:
+        raise ValueError(
+            f"`data` must name kinds from {DATA_KINDS}. Received: data={entry.data!r}"
+        )
+    _ENTRIES[entry.name] = entry
+    return entry
+
+
+def names():
+    """The registered `--model` values, in registration order."""
+    return tuple(_ENTRIES)
+
+
+def get(name):
+    """The entry of `--model=name`.
+
+    Raises:
+        ValueError: no such entry; the message lists the choices.
+    """
+    if name not in _ENTRIES:
+        raise ValueError(f"--model must be one of {', '.join(_ENTRIES)}. Received: --model={name}")
+    return _ENTRIES[name]
+
+
+def describe():
+    """One line per model, `name: summary`, for help texts."""
+    return "\n".join(f"{entry.name}: {entry.summary}" for entry in _ENTRIES.values())
+
+
+# --- The families kgan ships -----------------------------------------------------
+
+
+def _mlp_networks(config, spec):
+    from kgan import nets
+
+    if spec.num_classes is not None:
+        generator = nets.conditional_mlp_generator(
+            spec.num_classes, latent_dim=config.latent_dim, output_shape=spec.sample_shape
+        )
+        discriminator = nets.conditional_mlp_discriminator(
+            spec.num_classes, input_shape=spec.sample_shape, conditioning=config.conditioning
+        )
+        return generator, discriminator
+    if len(spec.sample_shape) == 1:
+        from kgan import toy_training
+
+        return toy_training.toy_networks(config.dataset, config.latent_dim)
+    generator = nets.mlp_generator(latent_dim=config.latent_dim, output_shape=spec.sample_shape)
+    discriminator = nets.mlp_discriminator(input_shape=spec.sample_shape)
+    return generator, discriminator
+
+
+def _dcgan_networks(config, spec):
+    from kgan import nets
+
+    height, _, channels = spec.sample_shape
+    size = dict(image_size=height, channels=channels, base_filters=config.base_filters)
+    if spec.num_classes is not None:
+        generator = nets.conditional_dcgan_generator(
+            spec.num_classes, latent_dim=config.latent_dim, **size
+        )
+        discriminator = nets.conditional_dcgan_discriminator(
+            spec.num_classes, conditioning=config.conditioning, **size
+        )
+        return generator, discriminator
+    generator = nets.dcgan_generator(latent_dim=config.latent_dim, **size)
+    return generator, nets.dcgan_discriminator(**size)
+
+
+def _dcgan_makes(image_size):
+    from kgan import nets
+
+    try:
+        nets.dcgan_generator(latent_dim=1, image_size=image_size, base_filters=1)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_dcgan_config(config):
+    from kgan.training import ConfigError
+
+    if config.image_size and not _dcgan_makes(config.image_size):
+        raise ConfigError(
+            "--image_size must be 28 or a power of two >= 16 for --model=dcgan. "
+            f"Received: --image_size={config.image_size}"
+        )
+
+
+def _check_dcgan_data(config, sample_shape, description):
+    from kgan.training import ConfigError
+
+    height, width, _ = sample_shape
+    if height != width:
+        raise ConfigError(
+            f"--model=dcgan makes square images; {description}. Pass --image_size. "
+            f"Received: --image_size={config.image_size}"
+        )
+    if not config.image_size and not _dcgan_makes(height):
+        raise ConfigError(
+            f"--model=dcgan cannot make {height}x{width} images (28 or a power of two "
+            f">= 16). Pass --image_size. Received: --image_size=0"
+        )
+
+
+def _register_builtin():
+    from kgan.models import conditional
+    from kgan.models import gan
+
+    register(ModelEntry(
+        name="mlp",
+        summary="fully connected (Goodfellow et al. 2014): toys, small images",
+        build_networks=_mlp_networks,
+        model_class=gan.GAN,
+        conditional_model_class=conditional.ConditionalGAN,
+        data=("vectors", "images"),
+    ))
+    register(ModelEntry(
+        name="dcgan",
+        summary="DCGAN (Radford et al. 2015): images 28x28 or 2^k >= 16",
+        build_networks=_dcgan_networks,
+        model_class=gan.GAN,
+        conditional_model_class=conditional.ConditionalGAN,
+        data=("images",),
+        flags=("base_filters",),
+        check_config=_check_dcgan_config,
+        check_data=_check_dcgan_data,
+    ))
+
+
+_register_builtin()

@@ -211,7 +211,8 @@ def load_gan_file(path, compile=False):
 
     >>> gan = load_gan_file("runs/mnist/checkpoints/epoch_00010.keras")
     """
-    from kgan.gan import GAN
+    # The package, not a module path: kgan.GAN stays where it is when modules move.
+    from kgan import GAN
 
     model = load_keras_file(path, compile=compile)
     if not isinstance(model, GAN):

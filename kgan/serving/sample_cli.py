@@ -14,10 +14,13 @@ Any failure (a bad flag, an unreachable server, an unknown model) is one line
 """
 
 
+import re
+
 import numpy as np
 from absl import flags
 
 from kgan import _cli
+from kgan import _model_files
 from kgan.callbacks.sample_grid import save_image_grid
 from kgan.serving import client as client_lib
 
@@ -153,6 +156,27 @@ def _check_flags():
     for name in ("server", "model_name", "output"):
         if not FLAGS[name].value:
             _cli.fail(_PROGRAM, f"--{name} must not be empty. Received: --{name}=''")
+    _check_server(FLAGS.server, FLAGS.protocol)
+
+
+def _check_server(server, protocol):
+    # The client checks its `target` too, but names the argument, not the flag.
+    if protocol == "grpc" and re.match(r"https?://", server):
+        _cli.fail(
+            _PROGRAM,
+            "--server is an http:// URL, which only --protocol=rest takes; gRPC takes host:port "
+            f"(TF Serving's gRPC port is 8500 by default). Received: --server={server}",
+        )
+    if protocol == "grpc" and ":" not in server:
+        _cli.fail(
+            _PROGRAM,
+            "--server must be host:port (TF Serving's gRPC port is 8500 by default). "
+            f"Received: --server={server}",
+        )
+    # gRPC takes a port above 65535 modulo 65536: without this, another port is asked.
+    port = server.rsplit(":", 1)[-1].split("/", 1)[0] if ":" in server else ""
+    if port.isdigit() and not 1 <= int(port) <= 65535:
+        _cli.fail(_PROGRAM, f"--server's port must be 1 to 65535. Received: --server={server}")
 
 
 def _labels_and_count():
@@ -188,6 +212,11 @@ def main(argv):
     _cli.reject_positional(_PROGRAM, argv)
     _check_flags()
     labels, num_images = _labels_and_count()
+    try:
+        # Before the server is asked: its images would be lost on a bad --output.
+        _model_files.check_output_file(FLAGS.output)
+    except _model_files.PathError as error:
+        _cli.fail(_PROGRAM, error.message("--output", FLAGS.output))
     try:
         path = sample_to_png(
             FLAGS.server,

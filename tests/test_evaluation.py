@@ -71,12 +71,15 @@ def kgan_eval(*flags):
 
 
 def test_kgan_eval_prints_a_table_and_writes_json(tmp_path):
-    output = tmp_path / "eval.json"
+    # Into folders that do not exist yet: kgan-eval creates them.
+    output = tmp_path / "runs" / "mnist" / "eval.json"
     result = kgan_eval(f"--model={SHIPPED}", "--num_samples=500", f"--output={output}")
     assert result.returncode == 0, result.stderr
     assert "FID" in result.stdout and "IS" in result.stdout
+    assert result.stdout.splitlines()[-1] == f"JSON: {output}"
     numbers = json.loads(output.read_text())
     assert numbers["extractor"] == "mnist" and numbers["num_fake"] == 500
+    assert os.listdir(output.parent) == ["eval.json"]  # No temporary left beside it.
 
 
 @pytest.mark.parametrize(
@@ -85,7 +88,7 @@ def test_kgan_eval_prints_a_table_and_writes_json(tmp_path):
         ([], "--model is required"),
         (["--model=/no/such/model"], "Received: --model=/no/such/model"),
         ([f"--model={SHIPPED}", "--extractor=vgg"], "Received: --extractor=vgg"),
-        ([f"--model={SHIPPED}", "--num_samples=1"], "Received: num_samples=1"),
+        ([f"--model={SHIPPED}", "--num_samples=1"], "--num_samples must be an integer >= 2. Received: --num_samples=1"),
     ],
 )
 def test_kgan_eval_bad_input_is_one_line_and_status_2(flags, expected):

@@ -8,18 +8,25 @@
 `--model` is an exported SavedModel, a `.keras` file, a `kgan-train` workdir or
 checkpoints folder, or `split:<name>` to score another split of the dataset itself
 (train against test: the floor no generator can be expected to beat). Prints a table
-and writes the numbers as JSON.
+and writes the numbers as JSON to `--output`, creating its folders; an `--output`
+that cannot be written fails before anything is loaded.
 """
 
 import json
+import numbers
 import os
 
 from absl import flags
 from absl import logging
 
 from kgan import _cli
+from kgan import _model_files
 
 _PROGRAM = "kgan-eval"
+_MODEL_FORMS = "a SavedModel folder, a .keras file, a kgan-train workdir or split:<name>"
+_SAVED_MODEL_FILE = "saved_model.pb"
+# --inception_weights values that name weights rather than a file (extractors.get_extractor).
+_INCEPTION_NAMED_WEIGHTS = ("imagenet", "random")
 
 
 def _define_flags():
@@ -61,6 +68,174 @@ def _real_images(dataset, split, data_dir, manual_dir):
     return data.images
 
 
+def _check_int(name, value, minimum):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"--{name} must be an integer >= {minimum}. Received: --{name}={value!r}")
+    return int(value)
+
+
+def check_model(model):
+    """Checks `--model` without loading it, and says how it will be read.
+
+    A `.keras` file (or a workdir's newest checkpoint) is checked whole, every
+    CRC, so that a truncated or damaged file is named as such; a SavedModel is
+    left to TensorFlow to read, as only loading it tells a damaged one.
+
+    Args:
+        model: the `--model` value.
+
+    Returns:
+        `"split"`, `"saved_model"` or `"keras"`.
+
+    Raises:
+        ValueError: the path cannot be a generator; the message names `--model`.
+    """
+    from kgan.evaluation import generators
+
+    if not model:
+        raise ValueError(f"--model is required: {_MODEL_FORMS}. Received: --model={model!r}")
+    if model.startswith("split:"):
+        if not model.split(":", 1)[1]:
+            raise ValueError(f"--model=split: needs a split name, as in split:train. Received: --model={model}")
+        return "split"
+    try:
+        if os.path.isdir(model):
+            if os.path.isfile(os.path.join(model, _SAVED_MODEL_FILE)) or generators._newest_version(model):
+                return "saved_model"
+            checkpoint = _model_files.newest_checkpoint(model)
+            # kgan-export's --export_dir is the likeliest such folder: point at its models.
+            exported = sorted(
+                name for name in os.listdir(model)
+                if os.path.isdir(os.path.join(model, name))
+                and generators._newest_version(os.path.join(model, name))
+            )
+            if not checkpoint and exported:
+                raise _model_files.PathError(
+                    model,
+                    "is a folder of exported models, not one model; pass one of them, such as "
+                    f"{os.path.join(model, exported[0])}",
+                )
+            if not checkpoint:
+                raise _model_files.PathError(
+                    model,
+                    f"is a folder with no SavedModel ({_SAVED_MODEL_FILE}), no integer version "
+                    "folders of one and no kgan checkpoint (epoch_<n>.keras, in it or in its "
+                    f"{_model_files.CHECKPOINTS}/ folder)",
+                )
+            _model_files.check_keras_file(checkpoint)
+            return "keras"
+        if os.path.basename(model) == _SAVED_MODEL_FILE:
+            raise _model_files.PathError(
+                model, f"is the graph of a SavedModel; pass its folder, {os.path.dirname(model) or '.'}"
+            )
+        if os.path.isfile(model) and not model.endswith(_model_files.KERAS_SUFFIX):
+            raise _model_files.PathError(model, f"is not a .keras file; --model takes {_MODEL_FORMS}")
+        _model_files.check_keras_file(model)
+        return "keras"
+    except _model_files.PathError as error:
+        raise ValueError(error.message("--model", model)) from None
+    except OSError as error:  # A folder that cannot be listed.
+        problem = f"cannot be read ({error.strerror or error})"
+        raise ValueError(_model_files.PathError(model, problem).message("--model", model)) from None
+
+
+def _open_generator(model, kind):
+    """`generators.open_generator`, with a damaged model's failure as one ValueError line."""
+    from kgan.evaluation import generators
+    from kgan.serving import export as export_lib
+
+    path = model
+    if kind == "saved_model" and not os.path.isfile(os.path.join(model, _SAVED_MODEL_FILE)):
+        path = generators._newest_version(model)
+    elif kind == "keras" and os.path.isdir(model):
+        path = _model_files.newest_checkpoint(model)
+    what = "a SavedModel" if kind == "saved_model" else "a Keras model"
+    try:
+        return generators.open_generator(model)
+    except json.JSONDecodeError as error:  # A ValueError, but one that names no file.
+        problem = f"has a {export_lib.METADATA_FILENAME} that is not JSON ({error})"
+        raise ValueError(_model_files.PathError(path, problem).message("--model", model)) from error
+    except ValueError:
+        # open_generator's own refusals (no `generate` signature, not a GAN of
+        # images) already name the path and what it needs.
+        raise
+    except Exception as error:  # A damaged SavedModel fails in protobuf, the checkpoint reader or an op.
+        problem = f"could not be loaded as {what} ({_model_files.loading_detail(error)})"
+        raise ValueError(_model_files.PathError(path, problem).message("--model", model)) from error
+
+
+def check_output(output):
+    """Checks `--output` before anything is computed, so that the numbers are never lost.
+
+    Missing parent folders are created when the JSON is written.
+
+    Args:
+        output: the `--output` value.
+
+    Returns:
+        `output`.
+
+    Raises:
+        ValueError: the path is empty, a folder, below a file, or not writable.
+    """
+    try:
+        return _model_files.check_output_file(output)
+    except _model_files.PathError as error:
+        raise ValueError(error.message("--output", output)) from None
+
+
+def _check_inception_weights(inception_weights, extractor_name):
+    if not inception_weights:
+        return
+    if extractor_name != "inception":
+        raise ValueError(
+            f"--inception_weights is read only by the inception extractor, and the extractor "
+            f"here is {extractor_name} (pass --extractor=inception to use it). "
+            f"Received: --inception_weights={inception_weights}"
+        )
+    if inception_weights in _INCEPTION_NAMED_WEIGHTS:
+        return
+    path = os.path.expanduser(inception_weights)
+    if not (path.endswith(".h5") and os.path.isfile(path)):
+        raise ValueError(
+            f"--inception_weights must be {' or '.join(_INCEPTION_NAMED_WEIGHTS)}, or an existing "
+            f".h5 file of InceptionV3 weights. Received: --inception_weights={inception_weights}"
+        )
+
+
+def _extractor(extractor_name, inception_weights):
+    from kgan.evaluation import extractors
+
+    # Classifiers always use kgan's shipped weights; only Inception takes a file here.
+    weights = (inception_weights or None) if extractor_name == "inception" else None
+    try:
+        return extractors.get_extractor(extractor_name, weights=weights)
+    except ValueError as error:
+        if extractor_name != "inception" or weights not in (None, "imagenet"):
+            raise
+        # The download failed; get_extractor's advice names its argument, not the flag.
+        cause = _model_files.loading_detail(error.__cause__ or error)
+        raise ValueError(
+            f"--extractor={extractor_name} needs InceptionV3's ImageNet weights, which could not be "
+            f"downloaded ({cause}); download {extractors.INCEPTION_WEIGHTS_URL} elsewhere and "
+            f"pass --inception_weights=<its path>. Received: --inception_weights={inception_weights!r}"
+        ) from error
+    except Exception as error:  # h5py or Keras, on a damaged or foreign weights file.
+        raise ValueError(
+            f"--inception_weights could not be loaded as InceptionV3 weights "
+            f"({_model_files.loading_detail(error)}). Received: --inception_weights={inception_weights}"
+        ) from error
+
+
+def _check_shapes(generated, real, dataset, model):
+    # A size a SavedModel signature leaves out (None) is checked on the images instead.
+    if len(generated) != len(real) or any(g is not None and g != r for g, r in zip(generated, real)):
+        raise ValueError(
+            f"Generated images are {tuple(generated)}, the {dataset} images {tuple(real)}. "
+            f"Received: --model={model}"
+        )
+
+
 def evaluate_path(model, dataset="mnist_embedded", split="test", data_dir="", manual_dir="",
                   extractor="auto", inception_weights="", num_samples=10000, batch_size=250,
                   seed=0, metrics=("fid", "kid", "is", "precision_recall")):
@@ -84,33 +259,43 @@ def evaluate_path(model, dataset="mnist_embedded", split="test", data_dir="", ma
     >>> result, _ = evaluate_path("savedmodels/mnist_dcgan/1", num_samples=2000)
     >>> result["fid"]
     """
-    from kgan._validation import check_int
-    from kgan.evaluation import evaluate, extractors, generators
+    from kgan.evaluation import evaluate, extractors
 
-    num_samples = check_int("num_samples", num_samples, 2)
-    batch_size = check_int("batch_size", batch_size, 1)
-    metrics = evaluate.check_metrics(metrics)
+    num_samples = _check_int("num_samples", num_samples, 2)
+    batch_size = _check_int("batch_size", batch_size, 1)
+    seed = _check_int("seed", seed, 0)
+    try:
+        metrics = evaluate.check_metrics(metrics)
+    except ValueError:
+        raise ValueError(
+            f"--metrics must be a comma-separated list from {','.join(evaluate.METRICS)}. "
+            f"Received: --metrics={','.join(map(str, metrics))}"
+        ) from None
     allowed = ("auto",) + tuple(extractors.EXTRACTORS)
     if extractor not in allowed:
         raise ValueError(f"--extractor must be one of {', '.join(allowed)}. Received: --extractor={extractor}")
     extractor_name = _auto_extractor(dataset) if extractor == "auto" else extractor
+    # Before the real images are read: a wrong or damaged --model fails in a second,
+    # not after the dataset is loaded.
+    kind = check_model(model)
+    _check_inception_weights(inception_weights, extractor_name)
     real = _real_images(dataset, split, data_dir, manual_dir)
-    if model.startswith("split:"):
+    if kind == "split":
         other_split = model.split(":", 1)[1]
         fake = _real_images(dataset, other_split, data_dir, manual_dir)[:num_samples]
         what = f"{dataset} {other_split} split"
+        _check_shapes(fake.shape[1:], real.shape[1:], dataset, model)
+        feature_extractor = _extractor(extractor_name, inception_weights)
     else:
-        source = generators.open_generator(model)
+        source = _open_generator(model, kind)
+        _check_shapes(source.image_shape, real.shape[1:], dataset, model)
+        # Built before any image is generated: without network the ImageNet download
+        # fails, and that should not come after minutes of generating.
+        feature_extractor = _extractor(extractor_name, inception_weights)
         fake = evaluate.generated_images(source, num_samples, seed=seed, batch_size=batch_size)
         what = f"{model} ({source.kind})"
-    if fake.shape[1:] != real.shape[1:]:
-        raise ValueError(
-            f"Generated images are {fake.shape[1:]}, the {dataset} images {real.shape[1:]}. "
-            f"Received: --model={model}"
-        )
-    # Classifiers default to kgan's shipped weights; only Inception takes a file here.
-    weights = (inception_weights or None) if extractor_name == "inception" else None
-    feature_extractor = extractors.get_extractor(extractor_name, weights=weights)
+        # Again on the images: a SavedModel may leave sizes out of its signature.
+        _check_shapes(fake.shape[1:], real.shape[1:], dataset, model)
     result = evaluate.score(fake, real, feature_extractor, metrics, batch_size=batch_size, seed=seed)
     result.update({"model": model, "dataset": dataset, "split": split, "extractor": extractor_name})
     title = f"{what} against {dataset} {split} split, {extractor_name} features"
@@ -121,11 +306,12 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)
     _cli.reject_positional(_PROGRAM, argv)
     FLAGS = flags.FLAGS
-    if not FLAGS.model:
-        _cli.fail(_PROGRAM, "--model is required: a SavedModel, .keras file, workdir or split:<name>. Received: --model=None")
-    if not FLAGS.model.startswith("split:") and not os.path.exists(FLAGS.model):
-        _cli.fail(_PROGRAM, f"--model path does not exist. Received: --model={FLAGS.model}")
+    if FLAGS.model is None:
+        _cli.fail(_PROGRAM, f"--model is required: {_MODEL_FORMS}. Received: --model=None")
     try:
+        # Before anything is loaded: an --output that cannot be written would
+        # otherwise fail only after minutes of scoring, losing the numbers.
+        output = check_output(FLAGS.output)
         result, title = evaluate_path(
             FLAGS.model, FLAGS.dataset, FLAGS.split, FLAGS.data_dir, FLAGS.manual_dir,
             FLAGS.extractor, FLAGS.inception_weights, FLAGS.num_samples, FLAGS.batch_size,
@@ -136,10 +322,19 @@ def main(argv):
     from kgan._files import atomic_open
     from kgan.evaluation import evaluate
 
-    print(evaluate.format_table(result, title))
-    with atomic_open(FLAGS.output, "w", suffix=".json") as f:
-        json.dump(result, f, indent=2)
-    print(f"JSON: {FLAGS.output}")
+    print(evaluate.format_table(result, title), flush=True)
+    try:
+        with atomic_open(output, "w", suffix=".json") as f:
+            json.dump(result, f, indent=2)
+    except OSError as error:
+        # Checked at the start, so only a change since then gets here; the table
+        # above still holds the numbers.
+        _cli.fail(
+            _PROGRAM,
+            f"--output could not be written ({error.strerror or error}); the numbers are in "
+            f"the table above. Received: --output={output}",
+        )
+    print(f"JSON: {output}")
 
 
 def run():

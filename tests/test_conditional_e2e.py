@@ -176,7 +176,7 @@ class LookupDigits(keras.layers.Layer):
 
 @pytest.fixture(scope="module")
 def mnist():
-    return load_images("mnist_embedded"), get_extractor("mnist")
+    return load_images("mnist_embedded", split="test"), get_extractor("mnist")
 
 
 def lookup_gan(data, per_class=20):

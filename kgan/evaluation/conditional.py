@@ -42,7 +42,7 @@ def label_agreement(
         seed: an integer >= 0; class `c` is drawn with seed `seed + c`.
         real_images: optional real images (uint8, or floats in [-1, 1]) to
             compute the FID against, on the extractor's features; for MNIST,
-            `load_images("mnist_embedded").images`, the test split.
+            `load_images("mnist_embedded", split="test").images`, the test split.
         output_range: `(low, high)`, the range of the generator's output.
         batch_size: images per extractor call, >= 1.
 
@@ -61,7 +61,7 @@ def label_agreement(
     Example:
 
     >>> extractor = kgan.evaluation.get_extractor("mnist")
-    >>> real = kgan.datasets.load_images("mnist_embedded").images
+    >>> real = kgan.datasets.load_images("mnist_embedded", split="test").images
     >>> result = label_agreement(gan, extractor, num_per_class=1000, real_images=real)
     >>> result["accuracy"], result["fid"]
     (0.981, 3.2)

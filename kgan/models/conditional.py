@@ -188,18 +188,12 @@ class ConditionalGAN(gan_lib.GAN):
         num_classes: the number of classes, >= 2.
         latent_dim: the length of the latent vectors; read from the generator's
             first input when not given.
-        d_steps: discriminator updates per generator update, >= 1.
-        d_batch: `"split"` or `"reuse"`, as in `GAN`.
-        seed: the integer seed of the training noise and fake labels.
         conditioning: `"concat"`, `"projection"` or `"acgan"`: what the
             discriminator takes and returns, see above.
         aux_weight: the weight of ACGAN's classification loss, >= 0; only for
             `"acgan"`.
-        reuse_fakes: one generator pass per step for the last discriminator update
-            and the generator update (default), or fresh fakes; as in `GAN`.
-        ema_decay: an EMA of the generator's weights for sampling, as in `GAN`.
-        pieces: `kgan.pieces.TrainingPiece` objects, as in `GAN`.
-        **kwargs: passed to `keras.Model` (for example `name`).
+        **kwargs: `GAN`'s options: `d_steps`, `d_batch`, `seed` (also of the fake
+            labels), `reuse_fakes`, `ema_decay`, `pieces`; and `keras.Model`'s (`name`).
 
     Example:
 
@@ -219,19 +213,11 @@ class ConditionalGAN(gan_lib.GAN):
         discriminator,
         num_classes,
         latent_dim=None,
-        d_steps=1,
-        d_batch="split",
-        seed=0,
         conditioning="concat",
         aux_weight=1.0,
-        reuse_fakes=True,
-        ema_decay=None,
-        pieces=(),
         **kwargs,
     ):
-        # GAN.__init__ checks its networks with a single-input generator, so the
-        # networks are set and checked here, for two-input networks.
-        keras.Model.__init__(self, **kwargs)
+        # Set before GAN.__init__, whose network checks read them.
         self.num_classes = _check_int("num_classes", num_classes, 2)
         if conditioning not in CONDITIONINGS:
             raise ValueError(
@@ -240,17 +226,17 @@ class ConditionalGAN(gan_lib.GAN):
             )
         self.conditioning = conditioning
         self.aux_weight = _check_aux_weight(aux_weight, conditioning)
-        self._set_step_options(d_steps, d_batch, seed, reuse_fakes)
-        self.generator = generator
-        self.discriminator = discriminator
-        self.latent_dim = gan_lib._infer_latent_dim(
+        super().__init__(generator, discriminator, latent_dim=latent_dim, **kwargs)
+        self.aux_accuracy_tracker = keras.metrics.Mean(name="aux_accuracy")
+
+    def _read_latent_dim(self, generator, latent_dim):
+        return gan_lib._infer_latent_dim(
             generator, latent_dim, "two inputs [z, labels]", num_inputs=2
         )
-        self.sample_shape = _sample_shape(
-            generator, discriminator, self.latent_dim, self.num_classes, conditioning
-        )
-        self.aux_accuracy_tracker = keras.metrics.Mean(name="aux_accuracy")
-        self._finish_init(ema_decay, pieces)
+
+    def _check_networks(self, generator, discriminator, latent_dim):
+        return _sample_shape(generator, discriminator, latent_dim, self.num_classes,
+                             self.conditioning)
 
     def call(self, inputs, training=False):
         """Maps `[z, labels]` to samples with the generator."""

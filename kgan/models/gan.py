@@ -228,9 +228,18 @@ class GAN(keras.Model):
         self._set_step_options(d_steps, d_batch, seed, reuse_fakes)
         self.generator = generator
         self.discriminator = discriminator
-        self.latent_dim = _infer_latent_dim(generator, latent_dim)
-        self.sample_shape = _sample_shape(generator, discriminator, self.latent_dim)
+        self.latent_dim = self._read_latent_dim(generator, latent_dim)
+        self.sample_shape = self._check_networks(generator, discriminator, self.latent_dim)
         self._finish_init(ema_decay, pieces)
+
+    # What a family with other network inputs overrides (ConditionalGAN: [z, labels]).
+    def _read_latent_dim(self, generator, latent_dim):
+        """`latent_dim`, checked, or read from the generator's input."""
+        return _infer_latent_dim(generator, latent_dim)
+
+    def _check_networks(self, generator, discriminator, latent_dim):
+        """Checks that G's samples feed D; returns the sample shape."""
+        return _sample_shape(generator, discriminator, latent_dim)
 
     def _set_step_options(self, d_steps, d_batch, seed, reuse_fakes):
         """Checks and sets the options of the shared training step."""

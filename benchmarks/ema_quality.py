@@ -54,7 +54,7 @@ def main(argv):
         scores = evaluate.score(fakes, real, extractor)
         reference = reference or scores["fid"]
         rows.append(f"{label:16s}  {scores['fid']:6.2f}  {scores['fid'] / reference:5.2f}x  "
-                    f"{scores['kid'] * 1000:7.2f}  {scores['is']:5.2f}  {scores['precision']:9.3f}"
+                    f"{scores['kid']:5.2f}  {scores['is']:5.2f}  {scores['precision']:9.3f}"
                     f"  {scores['recall']:6.3f}")
         if _SAVE.value:
             name = "ema" if use_ema else "raw"
@@ -65,7 +65,7 @@ def main(argv):
         f"Default kgan-train DCGAN, {_EPOCHS.value} epochs on the 10,000 shipped training digits "
         f"(seed {_SEED.value}, {seconds:.0f} s of training); {_SAMPLES.value} samples of each "
         "generator against the 10,000 MNIST test digits, kgan's MNIST classifier",
-        "generator            FID  vs raw  KIDx1e3     IS  precision  recall",
+        "generator            FID  vs raw    KID     IS  precision  recall",
         *rows,
         "vs raw: FID over the raw generator's FID in the same run (the reference)",
     ]

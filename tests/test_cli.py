@@ -66,6 +66,8 @@ def bad_files(tmp_path_factory):
         (["--dataset={truncated}"], "truncated.npz"),
         (["--epochs=many"], "--epochs"),
         (["--no_such_flag=1"], "no_such_flag"),
+        (["--d_steps=100"], "some would get none. Use --d_steps <= --batch_size"),
+        (["--ema_decay=1.5"], "Received: --ema_decay=1.5"),
     ],
 )
 def test_bad_flags_give_one_line_and_status_2(flags, expected, bad_files, tmp_path):

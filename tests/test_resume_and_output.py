@@ -187,6 +187,10 @@ def test_data_outside_the_generator_range_is_refused_or_warned():
 def test_a_workdir_that_is_a_file_gets_one_line(tmp_path):
     path = tmp_path / "a_file"
     path.write_text("")
+    if os.path.exists(KGAN_TRAIN):
+        result = command(f"--workdir={path}", timeout=120)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert result.stderr == f"kgan-train: error: --workdir must name a folder; {path} is a file. Received: --workdir={path}\n"
     with pytest.raises(training.ConfigError, match=f"is a file. Received: --workdir={path}$"):
         training.train(training.TrainConfig(workdir=str(path), **SMALL))
     with pytest.raises(training.ConfigError, match=f"Received: --workdir={path}/run$"):

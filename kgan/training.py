@@ -474,17 +474,24 @@ def _progress_verbosity(verbose, stream=None):
 
 
 def _prepare_workdir(config, strategy):
-    """Creates the workdir and removes what killed checkpoint writes left in it."""
+    """Checks that the workdir can be written, and removes what killed checkpoint writes left.
+
+    Nothing is created here: a run refused for its data or flags leaves no folders.
+    """
     from kgan import _files
 
-    for path in (config.workdir, config.checkpoint_dir):
-        try:
-            os.makedirs(path, exist_ok=True)
-        except OSError as error:
-            raise ConfigError(
-                f"--workdir cannot be created or written: {path}: {error.strerror}. "
-                f"Received: --workdir={config.workdir}"
-            ) from None
+    existing = os.path.abspath(config.workdir)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    problem = None
+    if not os.path.isdir(existing):
+        problem = f"{existing} is a file, not a folder"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{existing} is not writable"
+    if problem:
+        raise ConfigError(
+            f"--workdir cannot be created or written: {problem}. Received: --workdir={config.workdir}"
+        )
     if strategy.extended.should_checkpoint:
         _files.remove_stale_temporaries(config.checkpoint_dir)
 

@@ -64,16 +64,22 @@ def test_accelerated_layer_matches_keras_float32(filters, kernel_size, channels,
 
 
 def test_gemm_forward_keeps_bfloat16_error_at_keras_level():
-    # The products are summed in float32; summed in bfloat16 the error was 3x Keras's.
+    # The products are summed in float32; summed in bfloat16 the error was 3x Keras's on a
+    # CPU with AVX512_BF16. Keras's own error depends on the CPU (without AVX512_BF16,
+    # oneDNN's bfloat16 convolution is no worse than rounding its float32 result), so the
+    # bound is also stated against that rounding, the least error a bfloat16 output has.
+    # Stateless draws: the same inputs whatever ran before.
     channels = 128
-    kernel = tf.random.normal((7, 7, channels, 1), seed=2) * 0.02
-    x = tf.random.normal((4, 16, 16, channels), seed=3)
+    kernel = tf.random.stateless_normal((7, 7, channels, 1), seed=[2, 0]) * 0.02
+    x = tf.random.stateless_normal((4, 16, 16, channels), seed=[3, 0])
     x16, k16 = tf.cast(x, tf.bfloat16), tf.cast(kernel, tf.bfloat16)
     exact = tf.nn.conv2d(tf.cast(x16, tf.float32), tf.cast(k16, tf.float32), 1, "SAME")
     keras_error = _relative_error(tf.cast(tf.nn.conv2d(x16, k16, 1, "SAME"), tf.float32), exact)
+    rounding_error = _relative_error(tf.cast(tf.cast(exact, tf.bfloat16), tf.float32), exact)
     fast = convolutions.few_channel_conv2d(x16, k16, padding="same", gemm_forward=True)
     assert fast.dtype == tf.bfloat16
-    assert _relative_error(tf.cast(fast, tf.float32), exact) < 2 * keras_error
+    fast_error = _relative_error(tf.cast(fast, tf.float32), exact)
+    assert fast_error < max(2 * keras_error, 3 * rounding_error), (fast_error, keras_error, rounding_error)
 
 
 @pytest.mark.parametrize("policy_name, dtype", [("mixed_bfloat16", tf.bfloat16), ("mixed_float16", tf.float16)])

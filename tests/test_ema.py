@@ -8,18 +8,12 @@ import pytest
 import tensorflow as tf
 
 import kgan
+import tiny_models
 from kgan.serving import export
 
 
-def mlp_pair(batch_norm=True, latent_dim=4):
-    z = keras.Input((latent_dim,))
-    h = keras.layers.Dense(16, activation="relu")(z)
-    if batch_norm:
-        h = keras.layers.BatchNormalization()(h)
-    g = keras.Model(z, keras.layers.Dense(2)(h))
-    x = keras.Input((2,))
-    d = keras.Model(x, keras.layers.Dense(1)(keras.layers.Dense(16, activation="relu")(x)))
-    return g, d
+def mlp_pair(batch_norm=True):
+    return tiny_models.mlp_pair(batch_norm=batch_norm)
 
 
 def data(seed=0, n=8):

@@ -37,15 +37,7 @@ def linear_discriminator():
     return model
 
 
-def mlp_pair(batch_norm=False, latent_dim=4):
-    z = keras.Input((latent_dim,))
-    h = keras.layers.Dense(16, activation="relu")(z)
-    if batch_norm:
-        h = keras.layers.BatchNormalization()(h)
-    g = keras.Model(z, keras.layers.Dense(2)(h))
-    x = keras.Input((2,))
-    d = keras.Model(x, keras.layers.Dense(1)(keras.layers.Dense(16, activation="relu")(x)))
-    return g, d
+mlp_pair = tiny_models.mlp_pair
 
 
 REAL = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.5], [2.0, 2.0]], np.float32)

@@ -19,6 +19,18 @@ def image_gan():
     return kgan.GAN(generator, discriminator)
 
 
+def mlp_pair(batch_norm=False, latent_dim=4):
+    """An MLP generator of 2-D points (optionally with BatchNorm) and an MLP critic."""
+    z = keras.Input((latent_dim,))
+    h = keras.layers.Dense(16, activation="relu")(z)
+    if batch_norm:
+        h = keras.layers.BatchNormalization()(h)
+    g = keras.Model(z, keras.layers.Dense(2)(h))
+    x = keras.Input((2,))
+    d = keras.Model(x, keras.layers.Dense(1)(keras.layers.Dense(16, activation="relu")(x)))
+    return g, d
+
+
 class CountingLayer(keras.layers.Layer):
     """Passes its input through and counts its calls, to count generator passes per step."""
 

@@ -1,12 +1,14 @@
 """kgan-eval and kgan-sample as a new user runs them: the wrong model, output or server.
 
-Every case is the command as a subprocess: exit status 2, one `<program>: error:`
+Every case is the command's console entry point run in a subprocess (several cases
+share one, `tests/cli_batch.py`, to import TensorFlow once): exit status 2, one `<program>: error:`
 line on stderr naming the value and what is wrong, no traceback, and nothing
 printed on stdout, which is where the table of metrics goes: the error came
 before anything was scored (or, for kgan-sample, before the server was asked).
 """
 
 import concurrent.futures
+import json
 import os
 import shutil
 import socket
@@ -28,19 +30,31 @@ from kgan.serving import export
 PARALLEL_RUNS = 2
 
 
-def run_cli(module, *flags, timeout=300):
+def _run_batch(module, argvs, timeout=600):
+    """`module`'s command run once per argv in one subprocess (tests/cli_batch.py)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run(
-        [sys.executable, "-m", module, *flags], capture_output=True, text=True,
-        timeout=timeout, env=env,
+    process = subprocess.run(
+        [sys.executable, os.path.join(os.path.dirname(__file__), "cli_batch.py"), module],
+        input=json.dumps(argvs), capture_output=True, text=True, timeout=timeout, env=env,
     )
+    assert process.returncode == 0, process.stderr[-3000:]
+    return [subprocess.CompletedProcess([module, *argv], r["returncode"], r["stdout"], r["stderr"])
+            for argv, r in zip(argvs, json.loads(process.stdout))]
 
 
 def run_all(module, cases):
-    """`{name: CompletedProcess}` of `module` run with each case's flags, a few at a time."""
+    """`{name: CompletedProcess}` of `module` run with each case's flags.
+
+    The cases share subprocesses (one per core) rather than each importing TensorFlow.
+    """
+    names = list(cases)
+    shares = [names[i::PARALLEL_RUNS] for i in range(PARALLEL_RUNS)]
     with concurrent.futures.ThreadPoolExecutor(PARALLEL_RUNS) as pool:
-        futures = {name: pool.submit(run_cli, module, *flags) for name, flags in cases.items()}
-        return {name: future.result() for name, future in futures.items()}
+        futures = [pool.submit(_run_batch, module, [cases[n] for n in share]) for share in shares]
+        results = {}
+        for share, future in zip(shares, futures):
+            results.update(zip(share, future.result()))
+        return results
 
 
 def assert_one_line_error(result, program, expected):

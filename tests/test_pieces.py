@@ -43,7 +43,7 @@ class ConstantTerm(kgan.pieces.TrainingPiece):
         super().__init__(**kwargs)
         self.value = value
 
-    def generator_loss(self, gan, g_loss, fake, fake_condition, fake_scores):
+    def generator_loss(self, gan, g_loss, step):
         return g_loss + self.value
 
     def get_config(self):

@@ -293,10 +293,23 @@ class ConditionalGAN(gan_lib.GAN):
 
     def discriminate(self, samples, labels, training):
         """The adversarial logits and, for ACGAN, the class logits (else None)."""
+        outputs = self.discriminator(self.discriminator_arguments(samples, labels), training=training)
         if self.conditioning == "acgan":
-            logits, class_logits = self.discriminator(samples, training=training)
+            logits, class_logits = outputs
             return logits, class_logits
-        return self.discriminator([samples, labels], training=training), None
+        return outputs, None
+
+    def discriminator_arguments(self, samples, labels):
+        """ACGAN's discriminator reads the samples alone; the others `[samples, labels]`."""
+        return samples if self.conditioning == "acgan" else [samples, labels]
+
+    def _set_remedies(self, pack, unrolled_steps, unrolled_learning_rate):
+        if pack != 1:
+            raise ValueError(
+                "ConditionalGAN does not pack: a pack would hold samples of several classes "
+                "under one label. Use pack with kgan.GAN. Received: pack=" + repr(pack)
+            )
+        super()._set_remedies(pack, unrolled_steps, unrolled_learning_rate)
 
     def critic(self, labels):
         return _AdversarialScore(self, labels)

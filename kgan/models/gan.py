@@ -15,6 +15,8 @@ from kgan import penalties as penalties_lib
 from kgan import random as random_lib
 from kgan.pieces import base as pieces_lib
 from kgan.pieces import ema as ema_lib
+from kgan.pieces import packing as packing_lib
+from kgan.pieces import unrolled as unrolled_lib
 
 D_BATCH_MODES = ("split", "reuse")
 
@@ -58,28 +60,36 @@ def _symbolic_output(network, inputs, what):
         raise ValueError(f"{what} Details: {error}") from error
 
 
-def _sample_shape(generator, discriminator, latent_dim):
-    """Checks that G's output feeds D and D gives one score per sample."""
+def _sample_shape(generator, discriminator, latent_dim, pack=1):
+    """Checks that G's output (in packs of `pack`) feeds D and D gives one score per input."""
     z = keras.KerasTensor((None, latent_dim), dtype="float32")
     fake = _symbolic_output(
         generator, z, f"The generator does not accept latent vectors of size {latent_dim}."
     )
     sample_shape = tuple(fake.shape[1:])
+    d_shape = packing_lib.packed_shape(sample_shape, pack)
+    packs = (
+        f" in packs of pack={pack} (the last axis {pack} times wider; "
+        f"kgan.nets discriminators take pack={pack})" if pack > 1 else ""
+    )
     d_inputs = getattr(discriminator, "inputs", None)
     if d_inputs and len(d_inputs) == 1:
         expected = tuple(d_inputs[0].shape[1:])
-        compatible = len(expected) == len(sample_shape) and all(
-            e is None or e == s for e, s in zip(expected, sample_shape)
+        compatible = len(expected) == len(d_shape) and all(
+            e is None or e == s for e, s in zip(expected, d_shape)
         )
         if not compatible:
             raise ValueError(
                 "The generator's output shape does not match the discriminator's input "
-                f"shape {expected}. Received: generator output shape {sample_shape}"
+                f"shape {expected}{packs}. Received: generator output shape {sample_shape}"
+                + (f", packed {d_shape}" if pack > 1 else "")
             )
+    if pack > 1:
+        fake = keras.KerasTensor((None,) + d_shape, dtype=fake.dtype)
     scores = _symbolic_output(
         discriminator,
         fake,
-        f"The discriminator does not accept the generator's output of shape {sample_shape}.",
+        f"The discriminator does not accept the generator's output of shape {sample_shape}{packs}.",
     )
     if len(scores.shape) > 2 or (len(scores.shape) == 2 and scores.shape[-1] != 1):
         raise ValueError(
@@ -198,6 +208,15 @@ class GAN(keras.Model):
             then use; `generate(..., use_ema=False)` gives the trained generator.
         pieces: `kgan.pieces.TrainingPiece` objects that plug into the training step
             (augmentation, extra loss terms, work after updates), applied in order.
+        pack: PacGAN packing (Lin et al. 2018): the discriminator judges packs of
+            `pack` samples, all real or all fake, concatenated along the last axis
+            (`kgan.pieces.Packing`); its input must be `pack` times wider there
+            (`kgan.nets.*_discriminator(pack=...)`). 1 packs nothing.
+        unrolled_steps: Unrolled GAN (Metz et al. 2017): the generator's loss is
+            taken against the discriminator after this many unrolled SGD steps, with
+            gradients through them (`kgan.pieces.UnrolledDiscriminator`). 0 unrolls nothing.
+        unrolled_learning_rate: the unrolled steps' learning rate; None uses the
+            discriminator optimizer's current one.
         **kwargs: passed to `keras.Model` (for example `name`).
 
     Example:
@@ -222,10 +241,14 @@ class GAN(keras.Model):
         reuse_fakes=True,
         ema_decay=None,
         pieces=(),
+        pack=1,
+        unrolled_steps=0,
+        unrolled_learning_rate=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self._set_step_options(d_steps, d_batch, seed, reuse_fakes)
+        self._set_remedies(pack, unrolled_steps, unrolled_learning_rate)
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = self._read_latent_dim(generator, latent_dim)
@@ -239,7 +262,13 @@ class GAN(keras.Model):
 
     def _check_networks(self, generator, discriminator, latent_dim):
         """Checks that G's samples feed D; returns the sample shape."""
-        return _sample_shape(generator, discriminator, latent_dim)
+        return _sample_shape(generator, discriminator, latent_dim, self.pack)
+
+    def _set_remedies(self, pack, unrolled_steps, unrolled_learning_rate):
+        """Checks and sets the mode-collapse options that add pieces (packing, unrolling)."""
+        self.pack = packing_lib.check_pack(pack)
+        self.unrolled_steps = unrolled_lib.check_unrolled_steps(unrolled_steps)
+        self.unrolled_learning_rate = unrolled_lib.check_learning_rate(unrolled_learning_rate)
 
     def _set_step_options(self, d_steps, d_batch, seed, reuse_fakes):
         """Checks and sets the options of the shared training step."""
@@ -266,11 +295,22 @@ class GAN(keras.Model):
                     "`pieces` must be kgan.pieces.TrainingPiece objects. "
                     f"Received: pieces containing {piece!r}"
                 )
+            if isinstance(piece, packing_lib.Packing):
+                raise ValueError(
+                    "Pass `pack=` to the model rather than a Packing piece: the model checks "
+                    f"that the discriminator takes packs. Received: pieces containing {piece!r}"
+                )
         self.ema_decay = None if ema_decay is None else ema_lib.check_decay(ema_decay)
         # The EMA runs after the user's pieces, on the generator they helped train.
         self.ema = None if ema_decay is None else ema_lib.GeneratorEMA(self.ema_decay, name="ema")
         self._user_pieces = pieces
-        self.pieces = pieces + ([self.ema] if self.ema else [])
+        # Unrolling replaces the adversarial term, so it comes before pieces that add
+        # terms; packing comes after those that augment or noise single samples.
+        unrolled = ([unrolled_lib.UnrolledDiscriminator(
+            self.unrolled_steps, self.unrolled_learning_rate, name="unrolled")]
+            if self.unrolled_steps else [])
+        packing = [packing_lib.Packing(self.pack, name="packing")] if self.pack > 1 else []
+        self.pieces = unrolled + pieces + packing + ([self.ema] if self.ema else [])
         for piece in self.pieces:
             piece.attach(self)
         # Both networks are built by the symbolic check above; BackupAndRestore and
@@ -527,7 +567,11 @@ class GAN(keras.Model):
 
     def discriminate(self, samples, condition, training):
         """The discriminator's outputs on `samples`: a tuple, the adversarial logits first."""
-        return (self.discriminator(samples, training=training),)
+        return (self.discriminator(self.discriminator_arguments(samples, condition), training=training),)
+
+    def discriminator_arguments(self, samples, condition):
+        """What the discriminator network is called with for `samples` (also its feature layers)."""
+        return samples
 
     def critic(self, condition):
         """The function of samples alone that penalties differentiate (D's adversarial logits)."""
@@ -607,12 +651,20 @@ class GAN(keras.Model):
                 fake, fake_condition = self.make_fakes(
                     tf.shape(real_slice(0)[0])[0], keys(per_update * self.d_steps), True
                 )
-            fake_scores = self.discriminate(
-                self._discriminator_inputs(fake, 2 * self.d_steps), fake_condition, training=True
-            )
+            fake_inputs = self._discriminator_inputs(fake, 2 * self.d_steps)
+            fake_scores = self.discriminate(fake_inputs, fake_condition, training=True)
             g_loss = self.generator_loss(fake_scores, fake_condition)
+            if self.pieces:
+                # The last D update's reals, as it saw them (the same keys give the same
+                # augmentation); graph pruning drops them when no piece reads them.
+                real_g, condition_g = real_slice(last)
+                generator_step = pieces_lib.GeneratorStep(
+                    fake=fake, fake_condition=fake_condition, fake_inputs=fake_inputs,
+                    fake_scores=fake_scores, real=real_g, condition=condition_g,
+                    real_inputs=self._discriminator_inputs(real_g, 2 * last),
+                )
             for piece in self.pieces:
-                g_loss = piece.generator_loss(self, g_loss, fake, fake_condition, fake_scores)
+                g_loss = piece.generator_loss(self, g_loss, generator_step)
             scaled_g_loss = self.g_optimizer.scale_loss(g_loss / num_replicas)
         g_gradients = tape.gradient(scaled_g_loss, g_variables)
         self.g_optimizer.apply_gradients(zip(g_gradients, g_variables))
@@ -626,6 +678,13 @@ class GAN(keras.Model):
         """Samples as D sees them after the pieces' input transforms (augmentation, noise)."""
         for position, piece in enumerate(self.pieces):
             samples = piece.discriminator_inputs(self, samples, self.piece_key(position, draw))
+        return samples
+
+    def _evaluation_inputs(self, samples):
+        """Samples as D sees them in validation: only the pieces it cannot read without (packing)."""
+        for position, piece in enumerate(self.pieces):
+            if piece.applies_at_evaluation:
+                samples = piece.discriminator_inputs(self, samples, self.piece_key(position, 0))
         return samples
 
     def piece_key(self, position, draw):
@@ -693,8 +752,8 @@ class GAN(keras.Model):
         # Validation noise comes from another seed than training noise.
         key = random_lib.step_key(self.seed + 1, self.g_optimizer.iterations, 0, 1)
         fake = self.generator(self._noise(tf.shape(real)[0], key), training=False)
-        real_logits = self.discriminator(real, training=False)
-        fake_logits = self.discriminator(fake, training=False)
+        real_logits = self.discriminator(self._evaluation_inputs(real), training=False)
+        fake_logits = self.discriminator(self._evaluation_inputs(fake), training=False)
         self.d_loss_tracker.update_state(
             self.gan_loss.discriminator_loss(real_logits, fake_logits)
         )
@@ -754,6 +813,9 @@ class GAN(keras.Model):
                 "reuse_fakes": self.reuse_fakes,
                 "ema_decay": self.ema_decay,
                 "pieces": [keras.saving.serialize_keras_object(p) for p in self._user_pieces],
+                "pack": self.pack,
+                "unrolled_steps": self.unrolled_steps,
+                "unrolled_learning_rate": self.unrolled_learning_rate,
             }
         )
         return config

@@ -1,6 +1,33 @@
 """`TrainingPiece`: what a remedy or regularizer plugs into the shared training step."""
 
+import dataclasses
+from typing import Any
+
 import keras
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratorStep:
+    """What a piece's `generator_loss` hook is told of the generator update.
+
+    Attributes:
+        fake: the generated samples, with gradients to the generator.
+        fake_condition: what the networks are told of them (None, or class labels).
+        fake_inputs: `fake` as the discriminator saw it, after the pieces'
+            `discriminator_inputs` (augmented, noised, packed).
+        fake_scores: `gan.discriminate(fake_inputs, ...)`, the adversarial logits first.
+        real: the real samples of the step's last discriminator update.
+        condition: their condition.
+        real_inputs: `real` as the discriminator saw it in that update.
+    """
+
+    fake: Any
+    fake_condition: Any
+    fake_inputs: Any
+    fake_scores: Any
+    real: Any
+    condition: Any
+    real_inputs: Any
 
 
 class TrainingPiece(keras.layers.Layer):
@@ -14,8 +41,10 @@ class TrainingPiece(keras.layers.Layer):
       (DiffAugment, instance noise, PacGAN's packing). `key` is a stateless random
       key of the piece's own stream (`gan.piece_key`), so a resumed run draws the
       same randomness.
-    - `generator_loss(gan, g_loss, fake, fake_condition, fake_scores)`: the G loss
-      with the piece's terms added (feature matching, mode regularization).
+    - `generator_loss(gan, g_loss, step)`: the G loss with the piece's terms added
+      (feature matching, mode regularization) or replaced (an unrolled GAN's);
+      `step` is a `GeneratorStep` holding the fakes, the real samples, what D saw
+      of both and D's scores of the fakes.
     - `after_discriminator_update(gan)` and `after_generator_update(gan)`: work
       once an update is applied (weight averaging; an unrolled GAN's D snapshot).
 
@@ -24,6 +53,11 @@ class TrainingPiece(keras.layers.Layer):
     files and checkpoints, created per replica under `tf.distribute`, and restored
     on resume. Create them in `attach`, which the model calls once, inside its
     distribution strategy's scope. `get_config` must mirror `__init__`.
+
+    `applies_at_evaluation`: whether `test_step` (validation) also passes D's inputs
+    through `discriminator_inputs`, with a fixed key. False by default, since
+    augmentation and noise are for training; True for a piece without which D
+    cannot read its inputs at all (PacGAN's packing).
 
     Example:
 
@@ -38,6 +72,8 @@ class TrainingPiece(keras.layers.Layer):
     >>> gan = kgan.GAN(generator, discriminator, pieces=[InstanceNoise(0.1)])
     """
 
+    applies_at_evaluation = False
+
     def attach(self, gan):
         """Creates the piece's state for `gan`; called once, when the model is made."""
         self.built = True
@@ -46,8 +82,8 @@ class TrainingPiece(keras.layers.Layer):
         """Returns `samples` as the discriminator should see them."""
         return samples
 
-    def generator_loss(self, gan, g_loss, fake, fake_condition, fake_scores):
-        """Returns the generator's loss with this piece's terms added."""
+    def generator_loss(self, gan, g_loss, step):
+        """Returns the generator's loss with this piece's terms; `step` is a `GeneratorStep`."""
         return g_loss
 
     def after_discriminator_update(self, gan):

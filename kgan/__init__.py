@@ -22,6 +22,7 @@ from kgan import convolutions
 from kgan import datasets
 from kgan import distribute
 from kgan import latent
+from kgan import layers
 from kgan import losses
 from kgan import metrics
 from kgan import models
@@ -52,6 +53,7 @@ __all__ = [
     "datasets",
     "distribute",
     "latent",
+    "layers",
     "losses",
     "metrics",
     "models",

@@ -7,12 +7,17 @@
   projection and ACGAN discriminators), for `kgan.ConditionalGAN`.
 
 Every builder returns a Keras functional model and is importable from here.
+The discriminators take options against mode collapse, off by default:
+`spectral_norm` (all of them), and `minibatch_stddev`,
+`minibatch_discrimination` and `pack` (PacGAN) for `mlp_discriminator` and
+`dcgan_discriminator`; the layers come from `kgan.layers`.
 
 Example:
 
 >>> generator = kgan.nets.dcgan_generator(latent_dim=100, image_size=28, channels=1)
 >>> discriminator = kgan.nets.dcgan_discriminator(image_size=28, channels=1)
 >>> cgen = kgan.nets.conditional_dcgan_generator(num_classes=10)
+>>> sn_discriminator = kgan.nets.dcgan_discriminator(spectral_norm=True, pack=2)
 """
 
 from kgan.nets.conditional import conditional_dcgan_discriminator

@@ -1,8 +1,12 @@
-"""What kgan's reference networks share: argument checks and activation layers."""
+"""What kgan's reference networks share: argument checks, activation layers and options."""
 
 import numbers
 
 from keras import layers
+
+from kgan import _validation
+from kgan.layers import minibatch
+from kgan.layers import spectral
 
 # DCGAN: "LeakyReLU, the slope of the leak was set to 0.2".
 _LEAKY_RELU_SLOPE = 0.2
@@ -59,3 +63,38 @@ def _activation_name(activation):
     if isinstance(activation, str):
         return activation
     return getattr(activation, "__name__", "activation")
+
+
+def _check_discriminator_options(spectral_norm, minibatch_stddev, minibatch_discrimination, pack):
+    """Checks the mode-collapse options of the reference discriminators."""
+    _validation.check_bool("spectral_norm", spectral_norm)
+    _validation.check_bool("minibatch_stddev", minibatch_stddev)
+    _validation.check_int("minibatch_discrimination", minibatch_discrimination, 0)
+    _validation.check_int("pack", pack, 1)
+
+
+def _packed_shape(shape, pack):
+    """`shape` with its last axis `pack` times wider: PacGAN's packed samples."""
+    return tuple(shape[:-1]) + (shape[-1] * pack,)
+
+
+def _kernel_layer(layer, spectral_norm):
+    """`layer`, inside `keras.layers.SpectralNormalization` if `spectral_norm`.
+
+    The wrapper takes the layer's name and dtype policy, so the layer names and
+    the float32 logits are the same as without spectral normalization.
+    """
+    if spectral_norm:
+        return spectral.wrap(layer)
+    return layer
+
+
+def _minibatch_layers(x, minibatch_stddev, minibatch_discrimination):
+    """The optional minibatch layers before a discriminator's logit, on `(batch, features)`."""
+    if minibatch_stddev:
+        x = minibatch.MinibatchStdDev(name="minibatch_stddev")(x)
+    if minibatch_discrimination:
+        x = minibatch.MinibatchDiscrimination(
+            num_kernels=minibatch_discrimination, name="minibatch_discrimination"
+        )(x)
+    return x

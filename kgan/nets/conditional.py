@@ -27,6 +27,7 @@ import numbers
 import keras
 from keras import layers
 
+from kgan import _validation
 from kgan.models.conditional import CONDITIONINGS
 from kgan.nets import _common
 from kgan.nets import dcgan
@@ -80,10 +81,18 @@ def _label_embedding(num_classes, embedding_dim, name, stddev):
     )
 
 
-def _projection_logits(features, labels, num_classes, psi_initializer, projection_initializer):
-    """Miyato & Koyama's `psi(phi) + <embed(y), phi>`, in float32."""
-    psi = layers.Dense(
-        1, dtype="float32", kernel_initializer=psi_initializer, name="psi"
+def _projection_logits(
+    features, labels, num_classes, psi_initializer, projection_initializer, spectral_norm=False
+):
+    """Miyato & Koyama's `psi(phi) + <embed(y), phi>`, in float32.
+
+    With `spectral_norm`, `psi` is spectrally normalized; the class embedding is
+    not (Keras's `SpectralNormalization` casts an `Embedding`'s output to the
+    labels' integer dtype), although Miyato & Koyama normalize it too.
+    """
+    psi = _common._kernel_layer(
+        layers.Dense(1, dtype="float32", kernel_initializer=psi_initializer, name="psi"),
+        spectral_norm,
     )(features)
     class_embedding = layers.Embedding(
         num_classes,
@@ -98,15 +107,19 @@ def _projection_logits(features, labels, num_classes, psi_initializer, projectio
     return layers.Add(dtype="float32", name="logits")([psi, projection])
 
 
-def _acgan_heads(features, num_classes, initializer_fn):
-    logits = layers.Dense(
-        1, dtype="float32", kernel_initializer=initializer_fn(), name="logits"
+def _acgan_heads(features, num_classes, initializer_fn, spectral_norm=False):
+    logits = _common._kernel_layer(
+        layers.Dense(1, dtype="float32", kernel_initializer=initializer_fn(), name="logits"),
+        spectral_norm,
     )(features)
-    class_logits = layers.Dense(
-        num_classes,
-        dtype="float32",
-        kernel_initializer=initializer_fn(),
-        name="class_logits",
+    class_logits = _common._kernel_layer(
+        layers.Dense(
+            num_classes,
+            dtype="float32",
+            kernel_initializer=initializer_fn(),
+            name="class_logits",
+        ),
+        spectral_norm,
     )(features)
     return [logits, class_logits]
 
@@ -184,6 +197,7 @@ def conditional_mlp_discriminator(
     activation="leaky_relu",
     dropout=0.0,
     conditioning="concat",
+    spectral_norm=False,
     name="conditional_mlp_discriminator",
 ):
     """Fully connected class-conditional discriminator.
@@ -199,6 +213,12 @@ def conditional_mlp_discriminator(
     - `"acgan"`: no label input; two heads on `h`, the adversarial logit and
       `num_classes` class logits.
 
+    `spectral_norm=True` (Miyato et al., 2018) wraps every `Dense` layer (the
+    hidden layers, the logit, `psi` and the class logits) in
+    `keras.layers.SpectralNormalization`, each under its layer's name. The label
+    embeddings are not normalized: Keras's wrapper casts an `Embedding`'s output
+    to the labels' integer dtype. See `kgan.layers.spectral`.
+
     Args:
         num_classes: int >= 2. Number of classes.
         input_shape: int or tuple of ints. Shape of one sample.
@@ -208,6 +228,7 @@ def conditional_mlp_discriminator(
             `"leaky_relu"` uses a negative slope of 0.2.
         dropout: float in `[0, 1)`. Dropout rate after each hidden activation.
         conditioning: `"concat"`, `"projection"` or `"acgan"`.
+        spectral_norm: bool. Spectrally normalize every `Dense` layer.
         name: string. Name of the model.
 
     Returns:
@@ -231,6 +252,7 @@ def conditional_mlp_discriminator(
     _common._check_positive_int("embedding_dim", embedding_dim)
     _check_dropout(dropout)
     _check_conditioning(conditioning)
+    _validation.check_bool("spectral_norm", spectral_norm)
 
     images = keras.Input(input_shape, name="images")
     labels = _labels_input()
@@ -239,7 +261,9 @@ def conditional_mlp_discriminator(
         embedding = _label_embedding(num_classes, embedding_dim, "label_embedding", _DISCRIMINATOR_EMBEDDING_STDDEV)(labels)
         x = layers.Concatenate(name="sample_and_label")([x, embedding])
     for i, units in enumerate(hidden_units, start=1):
-        x = layers.Dense(units, name=f"hidden_dense_{i}")(x)
+        x = _common._kernel_layer(
+            layers.Dense(units, name=f"hidden_dense_{i}"), spectral_norm
+        )(x)
         x = _common._activation_layer(
             activation, name=f"hidden_{_common._activation_name(activation)}_{i}"
         )(x)
@@ -247,37 +271,23 @@ def conditional_mlp_discriminator(
             x = layers.Dropout(dropout, name=f"hidden_dropout_{i}")(x)
 
     if conditioning == "acgan":
-        return keras.Model(images, _acgan_heads(x, num_classes, _keras_default_initializer), name=name)
+        heads = _acgan_heads(x, num_classes, _keras_default_initializer, spectral_norm)
+        return keras.Model(images, heads, name=name)
     if conditioning == "projection":
         # Keras's defaults for Dense and Embedding, as in kgan.nets' MLPs.
-        logits = _projection_logits(x, labels, num_classes, "glorot_uniform", "uniform")
+        logits = _projection_logits(
+            x, labels, num_classes, "glorot_uniform", "uniform", spectral_norm
+        )
     else:
-        logits = layers.Dense(1, dtype="float32", name="logits")(x)
+        logits = _common._kernel_layer(
+            layers.Dense(1, dtype="float32", name="logits"), spectral_norm
+        )(x)
     return keras.Model([images, labels], logits, name=name)
 
 
-def _dcgan_features(x, image_size, base_filters):
+def _dcgan_features(x, image_size, base_filters, spectral_norm=False):
     """`kgan.nets.dcgan_discriminator` up to its flattened last feature map."""
-    filters = base_filters
-    for i in range(1, dcgan._num_upsamplings(image_size) + 1):
-        # No batch normalization on the first layer (DCGAN); elsewhere the
-        # bias would be cancelled by it.
-        use_bn = i > 1
-        x = layers.Conv2D(
-            filters,
-            dcgan._DCGAN_KERNEL_SIZE,
-            strides=2,
-            padding="same",
-            use_bias=not use_bn,
-            kernel_initializer=dcgan._dcgan_initializer(),
-            name=f"down_{i}_conv",
-        )(x)
-        if use_bn:
-            x = layers.BatchNormalization(name=f"down_{i}_bn")(x)
-        x = layers.LeakyReLU(
-            negative_slope=_common._LEAKY_RELU_SLOPE, name=f"down_{i}_leaky_relu"
-        )(x)
-        filters *= 2
+    x = dcgan._downsampling(x, image_size, base_filters, spectral_norm)
     return layers.Flatten(name="flatten")(x)
 
 
@@ -341,6 +351,7 @@ def conditional_dcgan_discriminator(
     base_filters=64,
     conditioning="concat",
     embedding_dim=50,
+    spectral_norm=False,
     name="conditional_dcgan_discriminator",
 ):
     """Class-conditional DCGAN discriminator.
@@ -358,6 +369,15 @@ def conditional_dcgan_discriminator(
     - `"acgan"` (Odena et al., 2017): no label input; two heads on
       `phi(x)`, the adversarial logit and `num_classes` class logits.
 
+    `spectral_norm=True` (Miyato et al., 2018) wraps every `Conv2D` and `Dense`
+    layer (the convolutions, `"concat"`'s label map, the logit, `psi` and the
+    class logits) in `keras.layers.SpectralNormalization`, each under its
+    layer's name, and leaves the batch normalization out, as
+    `kgan.nets.dcgan_discriminator(spectral_norm=True)` does (SNGAN's
+    discriminators have none). The label embeddings are not normalized:
+    Keras's wrapper casts an `Embedding`'s output to the labels' integer dtype.
+    See `kgan.layers.spectral`.
+
     Args:
         num_classes: int >= 2. Number of classes.
         image_size: int. Height and width of the images: 28 or a power of two
@@ -367,6 +387,8 @@ def conditional_dcgan_discriminator(
             one has twice as many.
         conditioning: `"concat"`, `"projection"` or `"acgan"`.
         embedding_dim: int. Size of the label embedding for `"concat"`.
+        spectral_norm: bool. Spectrally normalize every convolution and
+            `Dense` layer, without batch normalization.
         name: string. Name of the model.
 
     Returns:
@@ -390,6 +412,7 @@ def conditional_dcgan_discriminator(
     _common._check_positive_int("base_filters", base_filters)
     _check_conditioning(conditioning)
     _common._check_positive_int("embedding_dim", embedding_dim)
+    _validation.check_bool("spectral_norm", spectral_norm)
 
     images = keras.Input((image_size, image_size, channels), name="images")
     labels = _labels_input()
@@ -398,19 +421,22 @@ def conditional_dcgan_discriminator(
         embedding = _label_embedding(num_classes, embedding_dim, "label_embedding", _DISCRIMINATOR_EMBEDDING_STDDEV)(labels)
         # Unit-variance weights for unit-variance embeddings give a label map
         # on the scale of pixels in [-1, 1].
-        label_map = layers.Dense(
-            image_size * image_size,
-            kernel_initializer=keras.initializers.RandomNormal(
-                stddev=1.0 / math.sqrt(embedding_dim)
+        label_map = _common._kernel_layer(
+            layers.Dense(
+                image_size * image_size,
+                kernel_initializer=keras.initializers.RandomNormal(
+                    stddev=1.0 / math.sqrt(embedding_dim)
+                ),
+                name="label_map_dense",
             ),
-            name="label_map_dense",
+            spectral_norm,
         )(embedding)
         label_map = layers.Reshape((image_size, image_size, 1), name="label_map")(label_map)
         x = layers.Concatenate(name="images_and_label_map")([images, label_map])
-    features = _dcgan_features(x, image_size, base_filters)
+    features = _dcgan_features(x, image_size, base_filters, spectral_norm)
 
     if conditioning == "acgan":
-        heads = _acgan_heads(features, num_classes, dcgan._dcgan_initializer)
+        heads = _acgan_heads(features, num_classes, dcgan._dcgan_initializer, spectral_norm)
         return keras.Model(images, heads, name=name)
     if conditioning == "projection":
         logits = _projection_logits(
@@ -419,12 +445,16 @@ def conditional_dcgan_discriminator(
             num_classes,
             dcgan._dcgan_initializer(),
             dcgan._dcgan_initializer(),
+            spectral_norm,
         )
     else:
-        logits = layers.Dense(
-            1,
-            dtype="float32",
-            kernel_initializer=dcgan._dcgan_initializer(),
-            name="logits",
+        logits = _common._kernel_layer(
+            layers.Dense(
+                1,
+                dtype="float32",
+                kernel_initializer=dcgan._dcgan_initializer(),
+                name="logits",
+            ),
+            spectral_norm,
         )(features)
     return keras.Model([images, labels], logits, name=name)

@@ -14,9 +14,13 @@ import math
 import keras
 from keras import layers
 
+from kgan.layers.minibatch import MinibatchStdDev
 from kgan.nets._common import _LEAKY_RELU_SLOPE
+from kgan.nets._common import _check_discriminator_options
 from kgan.nets._common import _check_positive_int
 from kgan.nets._common import _is_int
+from kgan.nets._common import _kernel_layer
+from kgan.nets._common import _minibatch_layers
 
 # Side length of the feature map the DCGAN generator starts from, and the
 # discriminator ends at, for each family of supported image sizes.
@@ -181,10 +185,61 @@ def dcgan_upsampling(x, image_size, channels, base_filters):
     return layers.Activation("tanh", dtype="float32", name="images")(x)
 
 
+def _downsampling(x, image_size, base_filters, spectral_norm=False):
+    """The DCGAN discriminator's convolutions, from images to the last feature map.
+
+    Shared by `dcgan_discriminator` and the conditional DCGAN discriminators.
+    With `spectral_norm`, every convolution is spectrally normalized and there
+    is no batch normalization (SNGAN's SN-DCGAN discriminator has none), so
+    every convolution has a bias.
+
+    Args:
+        x: a Keras tensor `(batch, image_size, image_size, channels)`.
+        image_size: 28 or a power of two >= 16.
+        base_filters: filters of the first convolution; each following one has
+            twice as many.
+        spectral_norm: wrap each convolution in
+            `keras.layers.SpectralNormalization` and leave batch normalization out.
+
+    Returns:
+        A Keras tensor `(batch, small_map, small_map, filters)` after the last
+        LeakyReLU.
+    """
+    filters = base_filters
+    for i in range(1, _num_upsamplings(image_size) + 1):
+        # No batch normalization on the first layer: the paper found it
+        # destabilizes training at the discriminator input. Elsewhere the
+        # bias would be cancelled by the batch normalization.
+        use_bn = i > 1 and not spectral_norm
+        x = _kernel_layer(
+            layers.Conv2D(
+                filters,
+                _DCGAN_KERNEL_SIZE,
+                strides=2,
+                padding="same",
+                use_bias=not use_bn,
+                kernel_initializer=_dcgan_initializer(),
+                name=f"down_{i}_conv",
+            ),
+            spectral_norm,
+        )(x)
+        if use_bn:
+            x = layers.BatchNormalization(name=f"down_{i}_bn")(x)
+        x = layers.LeakyReLU(
+            negative_slope=_LEAKY_RELU_SLOPE, name=f"down_{i}_leaky_relu"
+        )(x)
+        filters *= 2
+    return x
+
+
 def dcgan_discriminator(
     image_size=28,
     channels=1,
     base_filters=64,
+    spectral_norm=False,
+    minibatch_stddev=False,
+    minibatch_discrimination=0,
+    pack=1,
     name="dcgan_discriminator",
 ):
     """DCGAN discriminator (Radford et al., 2015).
@@ -196,17 +251,52 @@ def dcgan_discriminator(
     no pooling and no hidden fully connected layer: the last feature map is
     flattened into a single `Dense` logit.
 
+    Options against mode collapse, all off by default (the network is then
+    the plain one, layer for layer):
+
+    - `spectral_norm=True` (Miyato et al., 2018): every `Conv2D` and the logit's
+      `Dense` are wrapped in `keras.layers.SpectralNormalization` (one power
+      iteration per training call; each wrapper keeps its layer's name), and
+      the batch normalization layers are left out, as in SNGAN's SN-DCGAN
+      discriminator, so every convolution has a bias. The rest of the
+      architecture stays DCGAN's (4x4 stride-2 convolutions, LeakyReLU(0.2)).
+      See `kgan.layers.spectral` for how Keras's wrapper behaves.
+    - `minibatch_stddev=True` (Karras et al., 2018): a
+      `kgan.layers.MinibatchStdDev` layer named `"minibatch_stddev"` appends
+      one feature map, the standard deviation over groups of 4 samples, to the
+      last (smallest) feature map, before it is flattened: ProGAN adds it at the
+      lowest resolution.
+    - `minibatch_discrimination=n` (Salimans et al., 2016): a
+      `kgan.layers.MinibatchDiscrimination(num_kernels=n)` layer named
+      `"minibatch_discrimination"` appends `n` closeness features to the
+      flattened features, before the logit.
+    - `pack=m` (PacGAN, Lin et al., 2018): the network judges `m` images at
+      once, packed along the channels, so its input is
+      `(batch / m, image_size, image_size, m * channels)`. kgan packs `m`
+      consecutive images: `(B, H, W, C)` is reshaped to `(B / m, m, H, W, C)`,
+      the `m` axis is moved next to `C`, and the result reshaped to
+      `(B / m, H, W, m * C)`, so channels `j * C` to `(j + 1) * C - 1` of packed
+      image `k` are image `k * m + j`'s.
+
     Args:
         image_size: int. Height and width of the input images: 28 or a power
             of two >= 16.
         channels: int. Number of image channels.
         base_filters: int. Number of filters of the first convolution; each
             following one has twice as many.
+        spectral_norm: bool. Spectrally normalize every convolution and the
+            logit, without batch normalization.
+        minibatch_stddev: bool. Add a minibatch standard deviation feature
+            map at the lowest resolution.
+        minibatch_discrimination: int >= 0. Number of minibatch
+            discrimination kernels before the logit; `0` adds none.
+        pack: int >= 1. Number of images packed into one input (PacGAN); `1`
+            is no packing.
         name: string. Name of the model.
 
     Returns:
         A `keras.Model` mapping images of shape
-        `(batch, image_size, image_size, channels)` to float32 logits of
+        `(batch, image_size, image_size, pack * channels)` to float32 logits of
         shape `(batch, 1)`, with no final activation.
 
     Example:
@@ -214,43 +304,35 @@ def dcgan_discriminator(
     ```python
     discriminator = kgan.nets.dcgan_discriminator(image_size=64, channels=3)
     logits = discriminator(keras.random.normal((8, 64, 64, 3)))  # (8, 1)
+
+    sngan_like = kgan.nets.dcgan_discriminator(
+        image_size=32, channels=3, spectral_norm=True, minibatch_stddev=True
+    )
+    logits = sngan_like(keras.random.normal((8, 32, 32, 3)))  # (8, 1)
     ```
     """
     _check_image_size(image_size)
     _check_positive_int("channels", channels)
     _check_positive_int("base_filters", base_filters)
+    _check_discriminator_options(
+        spectral_norm, minibatch_stddev, minibatch_discrimination, pack
+    )
 
-    num_downsamplings = _num_upsamplings(image_size)
-
-    images = keras.Input((image_size, image_size, channels), name="images")
-    x = images
-    filters = base_filters
-    for i in range(1, num_downsamplings + 1):
-        # No batch normalization on the first layer: the paper found it
-        # destabilizes training at the discriminator input. Elsewhere the
-        # bias would be cancelled by the batch normalization.
-        use_bn = i > 1
-        x = layers.Conv2D(
-            filters,
-            _DCGAN_KERNEL_SIZE,
-            strides=2,
-            padding="same",
-            use_bias=not use_bn,
-            kernel_initializer=_dcgan_initializer(),
-            name=f"down_{i}_conv",
-        )(x)
-        if use_bn:
-            x = layers.BatchNormalization(name=f"down_{i}_bn")(x)
-        x = layers.LeakyReLU(
-            negative_slope=_LEAKY_RELU_SLOPE, name=f"down_{i}_leaky_relu"
-        )(x)
-        filters *= 2
-
+    images = keras.Input(
+        (image_size, image_size, channels * pack), name="images"
+    )
+    x = _downsampling(images, image_size, base_filters, spectral_norm)
+    if minibatch_stddev:
+        x = MinibatchStdDev(name="minibatch_stddev")(x)
     x = layers.Flatten(name="flatten")(x)
-    logits = layers.Dense(
-        1,
-        dtype="float32",
-        kernel_initializer=_dcgan_initializer(),
-        name="logits",
+    x = _minibatch_layers(x, False, minibatch_discrimination)
+    logits = _kernel_layer(
+        layers.Dense(
+            1,
+            dtype="float32",
+            kernel_initializer=_dcgan_initializer(),
+            name="logits",
+        ),
+        spectral_norm,
     )(x)
     return keras.Model(images, logits, name=name)

@@ -1,0 +1,27 @@
+"""Layers against mode collapse, for discriminators.
+
+- `MinibatchStdDev` (Karras et al., 2018): the features' standard deviation
+  over small groups of samples, appended to each sample;
+- `MinibatchDiscrimination` (Salimans et al., 2016): each sample's learned
+  closeness to the rest of its batch, appended to its features;
+- `spectral_normalize(model)` (Miyato et al., 2018): a copy of a model with its
+  Dense and convolution layers in `keras.layers.SpectralNormalization`.
+
+The reference discriminators of `kgan.nets` take them as options
+(`minibatch_stddev=True`, `minibatch_discrimination=100`, `spectral_norm=True`).
+
+Example:
+
+>>> features = kgan.layers.MinibatchStdDev(group_size=4)(images)
+>>> discriminator = kgan.layers.spectral_normalize(discriminator)
+"""
+
+from kgan.layers.minibatch import MinibatchDiscrimination
+from kgan.layers.minibatch import MinibatchStdDev
+from kgan.layers.spectral import spectral_normalize
+
+__all__ = [
+    "MinibatchDiscrimination",
+    "MinibatchStdDev",
+    "spectral_normalize",
+]

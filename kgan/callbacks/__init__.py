@@ -1,8 +1,9 @@
 """Keras callbacks that watch a GAN train: sample grids, curves, exports, toy metrics.
 
-Order matters when callbacks share the logs: `ToyMonitor` adds its metrics to
-the epoch's logs, so put it before `LossPlot` (and `CSVLogger`,
-`EarlyStopping`); Keras adds its `History` and progress bar after yours.
+Order matters when callbacks share the logs: `ToyMonitor` and
+`ModeCollapseMonitor` add their metrics to the epoch's logs, so put them before
+`LossPlot` (and `CSVLogger`, `EarlyStopping`); Keras adds its `History` and
+progress bar after yours.
 """
 
 from kgan.callbacks.checkpoint import (
@@ -14,6 +15,7 @@ from kgan.callbacks.checkpoint import (
 from kgan.callbacks.export_generator import ExportGenerator
 from kgan.callbacks.loss_plot import LossPlot
 from kgan.callbacks.metrics_callback import MetricsCallback
+from kgan.callbacks.mode_monitor import ModeCollapseMonitor, ModeCollapseWarning
 from kgan.callbacks.sample_grid import SampleGrid, save_image_grid
 from kgan.callbacks.toy_monitor import ToyMonitor
 
@@ -22,6 +24,8 @@ __all__ = [
     "ExportGenerator",
     "LossPlot",
     "MetricsCallback",
+    "ModeCollapseMonitor",
+    "ModeCollapseWarning",
     "SampleGrid",
     "ToyMonitor",
     "latest_checkpoint",

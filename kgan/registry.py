@@ -67,25 +67,83 @@ class ModelEntry:
     check_config: Optional[Callable] = None
     check_data: Optional[Callable] = None
 
-    def build_model(self, config, generator, discriminator, spec):
+    def build_model(self, config, generator, discriminator, spec, total_steps=None):
         """The entry's model for `config`, with the step options every family shares.
 
         Args:
             config: a `kgan.training.TrainConfig`.
             generator, discriminator: from `build_networks`.
             spec: the `NetworkSpec` they were built for.
+            total_steps: the run's generator steps, over which `--instance_noise`
+                anneals to 0; None keeps the noise constant.
 
         Returns:
             An uncompiled model.
         """
         options = dict(d_steps=config.d_steps, d_batch=config.d_batch, seed=config.seed,
-                       reuse_fakes=config.reuse_fakes, ema_decay=config.ema_decay or None)
+                       reuse_fakes=config.reuse_fakes, ema_decay=config.ema_decay or None,
+                       pieces=training_pieces(config, discriminator, total_steps),
+                       unrolled_steps=config.unrolled_steps,
+                       unrolled_learning_rate=config.unrolled_learning_rate or None)
         if spec.num_classes is None:
-            return self.model_class(generator, discriminator, **options)
+            return self.model_class(generator, discriminator, pack=config.pack, **options)
         return self.conditional_model_class(
             generator, discriminator, num_classes=spec.num_classes,
             conditioning=config.conditioning, **options,
         )
+
+
+def discriminator_options(config):
+    """The reference discriminators' mode-collapse options that `config` asks for.
+
+    Args:
+        config: a `kgan.training.TrainConfig`.
+
+    Returns:
+        A dict of keyword arguments of `kgan.nets.*_discriminator`.
+    """
+    return dict(spectral_norm=config.spectral_norm, minibatch_stddev=config.minibatch_stddev,
+                minibatch_discrimination=config.minibatch_discrimination, pack=config.pack)
+
+
+def feature_layer(discriminator):
+    """The layer `--feature_matching=auto` matches: the one that feeds the logits.
+
+    Raises:
+        ValueError: the discriminator has no layer named "logits" to start from.
+    """
+    names = [layer.name for layer in getattr(discriminator, "layers", ())]
+    if "logits" not in names:
+        raise ValueError(
+            "--feature_matching=auto matches the features that feed the layer named 'logits', "
+            f"which the discriminator {discriminator.name!r} does not have; name a layer "
+            f"instead. Received: --feature_matching=auto"
+        )
+    source = discriminator.get_layer("logits").input
+    history = getattr(source, "_keras_history", None)
+    return history.operation.name
+
+
+def training_pieces(config, discriminator, total_steps=None):
+    """The `kgan.pieces` that `config`'s flags add, in the order they apply.
+
+    DiffAugment and instance noise change each sample D sees; feature matching then
+    reads D's features of what it saw.
+    """
+    from kgan import pieces
+
+    added = []
+    if config.diff_augment:
+        added.append(pieces.DiffAugment(config.diff_augment, name="diff_augment"))
+    if config.instance_noise:
+        # Annealed to 0 over the run, as Sønderby et al. (2017) anneal it.
+        added.append(pieces.InstanceNoise(config.instance_noise, anneal_steps=total_steps or 0,
+                                          name="instance_noise"))
+    if config.feature_matching:
+        layer = (feature_layer(discriminator) if config.feature_matching == "auto"
+                 else config.feature_matching)
+        added.append(pieces.FeatureMatching(layer, name="feature_matching"))
+    return added
 
 
 _ENTRIES = {}
@@ -142,15 +200,18 @@ def _mlp_networks(config, spec):
             spec.num_classes, latent_dim=config.latent_dim, output_shape=spec.sample_shape
         )
         discriminator = nets.conditional_mlp_discriminator(
-            spec.num_classes, input_shape=spec.sample_shape, conditioning=config.conditioning
+            spec.num_classes, input_shape=spec.sample_shape, conditioning=config.conditioning,
+            spectral_norm=config.spectral_norm,
         )
         return generator, discriminator
     if len(spec.sample_shape) == 1:
         from kgan import toy_training
 
-        return toy_training.toy_networks(config.dataset, config.latent_dim)
+        return toy_training.toy_networks(config.dataset, config.latent_dim,
+                                         **discriminator_options(config))
     generator = nets.mlp_generator(latent_dim=config.latent_dim, output_shape=spec.sample_shape)
-    discriminator = nets.mlp_discriminator(input_shape=spec.sample_shape)
+    discriminator = nets.mlp_discriminator(input_shape=spec.sample_shape,
+                                           **discriminator_options(config))
     return generator, discriminator
 
 
@@ -164,11 +225,12 @@ def _dcgan_networks(config, spec):
             spec.num_classes, latent_dim=config.latent_dim, **size
         )
         discriminator = nets.conditional_dcgan_discriminator(
-            spec.num_classes, conditioning=config.conditioning, **size
+            spec.num_classes, conditioning=config.conditioning,
+            spectral_norm=config.spectral_norm, **size
         )
         return generator, discriminator
     generator = nets.dcgan_generator(latent_dim=config.latent_dim, **size)
-    return generator, nets.dcgan_discriminator(**size)
+    return generator, nets.dcgan_discriminator(**size, **discriminator_options(config))
 
 
 def _dcgan_makes(image_size):

@@ -33,13 +33,15 @@ class ToyResult:
     seconds: float
 
 
-def toy_networks(distribution, latent_dim=2, hidden_units=(128, 128)):
+def toy_networks(distribution, latent_dim=2, hidden_units=(128, 128), **discriminator_options):
     """A small MLP generator and discriminator for a toy distribution.
 
     Args:
         distribution: a name from `kgan.datasets.toy.TOY_NAMES` or a `ToyDistribution`.
         latent_dim: the generator's input size.
         hidden_units: units of each hidden layer, in both networks.
+        **discriminator_options: passed to `kgan.nets.mlp_discriminator`
+            (`spectral_norm`, `minibatch_stddev`, `minibatch_discrimination`, `pack`).
 
     Returns:
         `(generator, discriminator)`; the generator's output is linear.
@@ -48,7 +50,7 @@ def toy_networks(distribution, latent_dim=2, hidden_units=(128, 128)):
     generator = nets.mlp_generator(
         latent_dim=latent_dim, output_shape=(dim,), hidden_units=hidden_units, output_activation=None
     )
-    discriminator = nets.mlp_discriminator((dim,), hidden_units=hidden_units)
+    discriminator = nets.mlp_discriminator((dim,), hidden_units=hidden_units, **discriminator_options)
     return generator, discriminator
 
 

@@ -21,6 +21,7 @@ from absl import flags
 from absl import logging
 
 from kgan import _cli
+from kgan import presets
 from kgan import registry
 from kgan import training
 
@@ -48,6 +49,24 @@ _HELP = {
     "discriminator update's fakes (faster; --noreuse_fakes draws fresh ones).",
     "ema_decay": "Keep an exponential moving average of the generator's weights with this "
     "decay (e.g. 0.999; 0: none), with a warm-up; grids, metrics and the export then use it.",
+    "spectral_norm": "Spectral normalization of every discriminator layer (Miyato et al. 2018).",
+    "minibatch_stddev": "Append the minibatch standard deviation to the discriminator's last "
+    "features (Karras et al. 2018).",
+    "minibatch_discrimination": "Minibatch discrimination with this many kernels before the "
+    "discriminator's logit (Salimans et al. 2016; 0: none).",
+    "pack": "PacGAN packing: the discriminator judges packs of this many samples, all real "
+    "or all fake (Lin et al. 2018; 1: none). Must divide each update's batch.",
+    "unrolled_steps": "Unrolled GAN: the generator's loss is taken against the discriminator "
+    "after this many unrolled SGD steps, differentiated through (Metz et al. 2017; 0: none).",
+    "unrolled_learning_rate": "SGD step of the unrolled discriminator (0: --d_learning_rate).",
+    "feature_matching": "Feature matching: add ||mean D-features(real) - mean D-features(fake)||^2 "
+    "to the generator's loss, on this discriminator layer ('auto': the one feeding the logits; "
+    "'': none) (Salimans et al. 2016).",
+    "instance_noise": "Instance noise: Gaussian noise of this standard deviation on every "
+    "discriminator input, annealed linearly to 0 over the run (Sønderby et al. 2017; 0: none).",
+    "diff_augment": "DiffAugment policy applied to real and fake images before every "
+    "discriminator call, e.g. color,translation,cutout (Zhao et al. 2020; '': none).",
+    "preset": "A named recipe that sets the flags you leave out: none, or\n" + presets.describe(),
     "g_learning_rate": "Generator Adam learning rate.",
     "d_learning_rate": "Discriminator Adam learning rate.",
     "beta_1": "Adam beta_1 of both optimizers.",
@@ -92,7 +111,10 @@ HELP_GROUPS = (
     ("Data", ("dataset", "split", "data_dir", "manual_dir")),
     ("Loss and training step", ("loss", "penalty", "label_smoothing", "d_steps", "d_batch",
                                 "reuse_fakes", "ema_decay")),
-    ("Optimizers", ("g_learning_rate", "d_learning_rate", "beta_1", "beta_2")),
+    ("Mode collapse remedies (README, 'Mode collapse')",
+     ("spectral_norm", "minibatch_stddev", "minibatch_discrimination", "pack", "unrolled_steps",
+      "unrolled_learning_rate", "feature_matching", "instance_noise", "diff_augment")),
+    ("Optimizers", ("preset", "g_learning_rate", "d_learning_rate", "beta_1", "beta_2")),
     ("Length", ("epochs", "steps_per_epoch", "batch_size", "seed")),
     ("Speed and hardware", ("mixed_precision", "jit_compile", "steps_per_execution",
                             "strategy", "tpu", "sync_batchnorm", "deterministic")),
@@ -103,10 +125,15 @@ HELP_GROUPS = (
 
 
 def config_from_flags():
-    """A `TrainConfig` holding the parsed flags' values."""
-    return training.TrainConfig(
-        **{f.name: FLAGS[f.name].value for f in dataclasses.fields(training.TrainConfig)}
-    )
+    """A `TrainConfig` holding the parsed flags' values, `--preset` filling those not given."""
+    values = {f.name: FLAGS[f.name].value for f in dataclasses.fields(training.TrainConfig)}
+    preset = values.pop("preset")
+    config = training.TrainConfig(**values)
+    config.preset = preset
+    if preset in presets.PRESETS:
+        explicit = {name for name in values if FLAGS[name].present}
+        training.apply_preset(config, presets.get(preset), explicit)
+    return config
 
 
 def main(argv):

@@ -37,6 +37,18 @@ class ConfigError(ValueError):
     """A training setting that cannot work; the message names the setting."""
 
 
+def apply_preset(config, preset, explicit):
+    """Gives `config` the settings of `preset`, except those named in `explicit`.
+
+    Fields in `explicit` keep their value; the others of the preset take the
+    preset's value when they are at their default.
+    """
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+    for name, value in preset.settings.items():
+        if name not in explicit and getattr(config, name) == defaults[name]:
+            setattr(config, name, value)
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Everything `train` needs; each field is a `kgan-train` flag of the same name.
@@ -67,6 +79,16 @@ class TrainConfig:
     d_batch: str = "split"
     reuse_fakes: bool = True
     ema_decay: float = 0.0
+    spectral_norm: bool = False
+    minibatch_stddev: bool = False
+    minibatch_discrimination: int = 0
+    pack: int = 1
+    unrolled_steps: int = 0
+    unrolled_learning_rate: float = 0.0
+    feature_matching: str = ""
+    instance_noise: float = 0.0
+    diff_augment: str = ""
+    preset: str = "none"
     g_learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -86,6 +108,14 @@ class TrainConfig:
     resume: bool = True
     deterministic: bool = False
     verbose: int = 1
+
+    def __post_init__(self):
+        # A preset fills the fields left at their defaults; kgan-train gives it only
+        # the flags the command line left out (kgan.train.config_from_flags).
+        from kgan import presets
+
+        if self.preset in presets.PRESETS:
+            apply_preset(self, presets.get(self.preset), explicit=())
 
     @property
     def is_toy(self):
@@ -125,6 +155,47 @@ class TrainConfig:
                     f"--steps_per_execution={self.steps_per_execution} with --strategy={self.strategy}"
                 )
 
+    def _validate_remedies(self):
+        """The mode-collapse flags: ranges, and what they combine with."""
+        for name in ("minibatch_discrimination", "unrolled_steps"):
+            _check_int(name, getattr(self, name), 0)
+        _check_int("pack", self.pack, 1)
+        for name in ("unrolled_learning_rate", "instance_noise"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0.0 <= value < float("inf")):
+                raise ConfigError(f"--{name} must be a number >= 0. Received: --{name}={value}")
+        if self.unrolled_learning_rate and not self.unrolled_steps:
+            raise ConfigError(
+                "--unrolled_learning_rate is the step of --unrolled_steps, which is 0. "
+                f"Received: --unrolled_learning_rate={self.unrolled_learning_rate}"
+            )
+        if self.pack > 1:
+            if self.is_conditional:
+                raise ConfigError(
+                    "--pack packs samples of an unconditional GAN; a pack would mix classes "
+                    f"under one label. Received: --pack={self.pack} with --conditioning={self.conditioning}"
+                )
+            per_update = self.batch_size // self.d_steps if self.d_batch == "split" else self.batch_size
+            if self.batch_size % self.pack or per_update % self.pack:
+                raise ConfigError(
+                    f"--pack={self.pack} must divide the {per_update} samples each discriminator "
+                    f"update judges (--batch_size={self.batch_size}"
+                    + (f" split over --d_steps={self.d_steps}" if per_update != self.batch_size else "")
+                    + f"). Received: --pack={self.pack}"
+                )
+        if self.diff_augment:
+            from kgan.pieces.diff_augment import parse_policy
+
+            try:
+                parse_policy(self.diff_augment)
+            except ValueError as error:
+                raise ConfigError(f"--diff_augment: {error}") from error
+            if self.is_toy:
+                raise ConfigError(
+                    "--diff_augment augments images (colour, translation, cutout); "
+                    f"--dataset={self.dataset} holds points. Received: --diff_augment={self.diff_augment}"
+                )
+
     def validate(self):
         """Raises `ConfigError` naming the first setting that cannot work."""
         _check_choice("model", self.model, registry.names())
@@ -137,6 +208,10 @@ class TrainConfig:
         _check_choice("loss", self.loss, tuple(losses.LOSSES))
         _check_choice("penalty", self.penalty, ("none",) + tuple(penalties.PENALTIES))
         _check_choice("d_batch", self.d_batch, gan_lib.D_BATCH_MODES)
+        from kgan import presets
+
+        _check_choice("preset", self.preset, presets.NAMES)
+        self._validate_remedies()
         for name in ("epochs", "batch_size", "latent_dim", "base_filters", "d_steps",
                      "steps_per_execution", "sample_every", "num_samples"):
             _check_int(name, getattr(self, name), 1)
@@ -676,7 +751,8 @@ def _load_or_build(config, checkpoint_path, data):
     if config.sync_batchnorm:
         generator = distribute_lib.synchronize_batchnorm(generator)
         discriminator = distribute_lib.synchronize_batchnorm(discriminator)
-    gan = entry.build_model(config, generator, discriminator, spec)
+    gan = entry.build_model(config, generator, discriminator, spec,
+                            total_steps=config.epochs * data.steps)
     loss = losses.get(config.loss)
     if config.label_smoothing:
         loss = type(loss)(label_smoothing=config.label_smoothing)

@@ -6,9 +6,14 @@ Example:
 
 >>> gan = kgan.GAN(generator, discriminator, ema_decay=0.999)  # a GeneratorEMA piece
 >>> gan.ema_generator  # the averaged generator, used by generate() and the export
+>>> gan = kgan.GAN(generator, discriminator, pieces=[kgan.pieces.DiffAugment(),
+...                                                  kgan.pieces.InstanceNoise(0.1)])
 """
 
 from kgan.pieces.base import TrainingPiece
+from kgan.pieces.diff_augment import DiffAugment
+from kgan.pieces.diff_augment import diff_augment
 from kgan.pieces.ema import GeneratorEMA
+from kgan.pieces.instance_noise import InstanceNoise
 
-__all__ = ["GeneratorEMA", "TrainingPiece"]
+__all__ = ["DiffAugment", "GeneratorEMA", "InstanceNoise", "TrainingPiece", "diff_augment"]

@@ -54,6 +54,41 @@ def toy_networks(distribution, latent_dim=2, hidden_units=(128, 128), **discrimi
     return generator, discriminator
 
 
+def pacgan_toy_networks(distribution, latent_dim=2, pack=1, maxout_pieces=5):
+    """The networks of PacGAN's 2-D experiments (Lin et al. 2018, appendix).
+
+    The generator has four hidden layers of 400 ReLU units with batch normalization;
+    the discriminator three hidden maxout layers of 200 units with `maxout_pieces`
+    pieces each, and takes packs of `pack` samples.
+
+    Args:
+        distribution: a name from `kgan.datasets.toy.TOY_NAMES` or a `ToyDistribution`.
+        latent_dim: the generator's input size.
+        pack: samples per discriminator input (`kgan.GAN(pack=...)`).
+        maxout_pieces: linear pieces per maxout unit.
+
+    Returns:
+        `(generator, discriminator)`.
+    """
+    dim = toy_lib.get(distribution).dim if isinstance(distribution, str) else distribution.dim
+    z = keras.Input((latent_dim,), name="z")
+    x = z
+    for i in range(1, 5):
+        x = keras.layers.Dense(400, name=f"hidden_dense_{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"hidden_bn_{i}")(x)
+        x = keras.layers.ReLU(name=f"hidden_relu_{i}")(x)
+    samples = keras.layers.Dense(dim, dtype="float32", name="samples")(x)
+    generator = keras.Model(z, samples, name="pacgan_generator")
+    inputs = keras.Input((dim * pack,), name="samples")
+    x = inputs
+    for i in range(1, 4):
+        x = keras.layers.Dense(200 * maxout_pieces, name=f"hidden_dense_{i}")(x)
+        x = keras.layers.Reshape((200, maxout_pieces), name=f"hidden_pieces_{i}")(x)
+        x = keras.layers.Lambda(lambda t: keras.ops.max(t, axis=-1), name=f"hidden_maxout_{i}")(x)
+    logits = keras.layers.Dense(1, dtype="float32", name="logits")(x)
+    return generator, keras.Model(inputs, logits, name="pacgan_discriminator")
+
+
 def train_toy_gan(
     distribution="ring8",
     loss="non_saturating",
@@ -68,6 +103,15 @@ def train_toy_gan(
     seed=0,
     callbacks=(),
     verbose=0,
+    networks="mlp",
+    discriminator_options=None,
+    pack=1,
+    unrolled_steps=0,
+    unrolled_learning_rate=None,
+    pieces=(),
+    ema_decay=None,
+    beta_1=0.5,
+    final_learning_rate_fraction=0.01,
 ):
     """Trains an MLP GAN on a toy distribution and measures its mode coverage.
 
@@ -89,6 +133,18 @@ def train_toy_gan(
         seed: seeds the weights, the data and the training noise.
         callbacks: Keras callbacks for `fit`.
         verbose: `fit`'s verbosity.
+        networks: `"mlp"` (`toy_networks` with `hidden_units`) or `"pacgan"`
+            (`pacgan_toy_networks`: 4x400 BatchNorm ReLU generator, 3x200 maxout
+            discriminator).
+        discriminator_options: for `"mlp"`, keyword arguments of
+            `kgan.nets.mlp_discriminator` (`spectral_norm`, `minibatch_stddev`,
+            `minibatch_discrimination`); `pack` is passed for both networks.
+        pack, unrolled_steps, unrolled_learning_rate, pieces, ema_decay: passed to
+            `kgan.GAN` (PacGAN packing, unrolling, training pieces, weight averaging);
+            samples come from the EMA generator when there is one.
+        beta_1: Adam's beta_1 for both networks.
+        final_learning_rate_fraction: the cosine decay's last learning rate, as a
+            fraction of the first.
 
     Returns:
         A `ToyResult`.
@@ -105,13 +161,22 @@ def train_toy_gan(
         raise ValueError(
             f"`steps` must be a positive multiple of {steps_per_epoch}. Received: steps={steps}"
         )
-    generator, discriminator = toy_networks(distribution, latent_dim, hidden_units)
+    if networks == "pacgan":
+        generator, discriminator = pacgan_toy_networks(distribution, latent_dim, pack=pack)
+    elif networks == "mlp":
+        generator, discriminator = toy_networks(distribution, latent_dim, hidden_units, pack=pack,
+                                                **(discriminator_options or {}))
+    else:
+        raise ValueError(f"`networks` must be 'mlp' or 'pacgan'. Received: networks={networks!r}")
     gan = gan_lib.GAN(generator, discriminator, d_steps=d_steps, seed=seed,
-                      reuse_fakes=reuse_fakes)
+                      reuse_fakes=reuse_fakes, pack=pack, unrolled_steps=unrolled_steps,
+                      unrolled_learning_rate=unrolled_learning_rate, pieces=list(pieces),
+                      ema_decay=ema_decay)
 
     def optimizer():
-        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
-        return keras.optimizers.Adam(schedule, beta_1=0.5)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            learning_rate, steps, alpha=final_learning_rate_fraction)
+        return keras.optimizers.Adam(schedule, beta_1=beta_1)
 
     gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer(), loss=loss, penalty=penalty)
     dataset = toy_lib.toy_dataset(distribution, batch_size=batch_size * d_steps, seed=seed)

@@ -10,10 +10,26 @@ Example:
 ...                                                  kgan.pieces.InstanceNoise(0.1)])
 """
 
+from kgan.pieces.base import GeneratorStep
 from kgan.pieces.base import TrainingPiece
 from kgan.pieces.diff_augment import DiffAugment
 from kgan.pieces.diff_augment import diff_augment
 from kgan.pieces.ema import GeneratorEMA
+from kgan.pieces.feature_matching import FeatureMatching
 from kgan.pieces.instance_noise import InstanceNoise
+from kgan.pieces.packing import Packing
+from kgan.pieces.packing import pack_samples
+from kgan.pieces.unrolled import UnrolledDiscriminator
 
-__all__ = ["DiffAugment", "GeneratorEMA", "InstanceNoise", "TrainingPiece", "diff_augment"]
+__all__ = [
+    "DiffAugment",
+    "FeatureMatching",
+    "GeneratorEMA",
+    "GeneratorStep",
+    "InstanceNoise",
+    "Packing",
+    "TrainingPiece",
+    "UnrolledDiscriminator",
+    "diff_augment",
+    "pack_samples",
+]

@@ -127,7 +127,8 @@ def train_toy_gan(
         reuse_fakes: one generator pass per step (see `kgan.GAN`).
         steps: generator updates in all (100 per epoch).
         batch_size: samples per step.
-        learning_rate: the initial learning rate of both networks.
+        learning_rate: the initial learning rate of both networks, or a pair
+            `(generator_rate, discriminator_rate)` (TTUR).
         latent_dim: the generator's input size.
         hidden_units: hidden layer sizes of both networks.
         seed: seeds the weights, the data and the training noise.
@@ -173,12 +174,16 @@ def train_toy_gan(
                       unrolled_learning_rate=unrolled_learning_rate, pieces=list(pieces),
                       ema_decay=ema_decay)
 
-    def optimizer():
+    g_rate, d_rate = (learning_rate if isinstance(learning_rate, (tuple, list))
+                      else (learning_rate, learning_rate))
+
+    def optimizer(rate):
         schedule = keras.optimizers.schedules.CosineDecay(
-            learning_rate, steps, alpha=final_learning_rate_fraction)
+            rate, steps, alpha=final_learning_rate_fraction)
         return keras.optimizers.Adam(schedule, beta_1=beta_1)
 
-    gan.compile(d_optimizer=optimizer(), g_optimizer=optimizer(), loss=loss, penalty=penalty)
+    gan.compile(d_optimizer=optimizer(d_rate), g_optimizer=optimizer(g_rate), loss=loss,
+                penalty=penalty)
     dataset = toy_lib.toy_dataset(distribution, batch_size=batch_size * d_steps, seed=seed)
     start = time.perf_counter()
     history = gan.fit(

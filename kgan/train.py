@@ -29,7 +29,8 @@ _HELP = {
     "model": "Model family (kgan.registry), one of:\n" + registry.describe(),
     "conditioning": "Class conditioning: none (a GAN), or concat, projection, acgan (a "
     "ConditionalGAN on the dataset's labels; how the discriminator uses them).",
-    "dataset": "mnist_embedded (shipped), ring8/grid25/gaussian_1d (toy), a TFDS name, "
+    "dataset": "mnist_embedded (shipped), ring8/grid25/gaussian_1d (toy), stacked_mnist (three "
+    "digits as RGB, 1,000 modes; all 70,000 MNIST digits with --manual_dir), a TFDS name, "
     "a folder of images, or a .npz/.npy file.",
     "split": "Dataset split (TFDS names).",
     "data_dir": "TFDS data directory (where prepared datasets live).",
@@ -82,6 +83,9 @@ _HELP = {
     "sync_batchnorm": "Synchronized BatchNormalization: normalize with the statistics of the "
     "global batch instead of each replica's share (DCGAN networks; one all-reduce per layer).",
     "seed": "Seed of weights, data order and training noise.",
+    "collapse_monitor": "Warn, and draw <workdir>/mode_monitor.png, when the diversity of the "
+    "samples collapses (digits and clothing: the shipped classifier's class histogram; "
+    "stacked_mnist: the digit triples; measured every --sample_every epochs).",
     "workdir": "Where samples, plots, checkpoints and (by default) exports go.",
     "export_dir": "Base folder of SavedModel exports (default: <workdir>/export).",
     "model_name": "Model name in the export path <export_dir>/<model_name>/<version>/.",
@@ -119,7 +123,7 @@ HELP_GROUPS = (
     ("Speed and hardware", ("mixed_precision", "jit_compile", "steps_per_execution",
                             "strategy", "tpu", "sync_batchnorm", "deterministic")),
     ("Output", ("workdir", "export_dir", "model_name", "sample_every", "num_samples",
-                "verbose")),
+                "collapse_monitor", "verbose")),
     ("Resuming", ("resume",)),
 )
 
@@ -156,6 +160,7 @@ def main(argv):
         "samples": "Latest samples",
         "evolution": "Samples over training",
         "losses": "Loss curves",
+        "diversity": "Sample diversity",
         "history": "History (CSV)",
         "checkpoint": "Checkpoint",
         "export": "SavedModel for TF Serving",

@@ -20,6 +20,8 @@ STRATEGIES = distribute_lib.STRATEGIES
 # (keras-team/keras#19246); checked with TensorFlow 2.21 and Keras 3.15.
 _MIRRORING = ("mirrored", "multi_worker")
 EMBEDDED_DATASET = "mnist_embedded"
+# Three MNIST digits as the RGB channels of one image (VEEGAN, PacGAN): 1,000 modes.
+STACKED_MNIST = "stacked_mnist"
 # The run's flags, recorded in the workdir when it starts, checked when it resumes.
 CONFIG_FILENAME = "config.json"
 # Flags a resumed run may change: how long it runs, what it prints and writes where,
@@ -28,7 +30,7 @@ CONFIG_FILENAME = "config.json"
 RESUMABLE_FLAGS = (
     "epochs", "verbose", "sample_every", "resume", "export_dir", "model_name",
     "data_dir", "manual_dir", "strategy", "tpu", "sync_batchnorm", "jit_compile",
-    "steps_per_execution", "deterministic",
+    "steps_per_execution", "deterministic", "collapse_monitor",
 )
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -100,6 +102,7 @@ class TrainConfig:
     tpu: str = ""
     sync_batchnorm: bool = False
     seed: int = 0
+    collapse_monitor: bool = True
     workdir: str = "kgan_run"
     export_dir: str = ""
     model_name: str = "generator"
@@ -297,7 +300,7 @@ def _looks_like_path(dataset):
 
 
 def _check_image_source(dataset):
-    if dataset == EMBEDDED_DATASET:
+    if dataset in (EMBEDDED_DATASET, STACKED_MNIST):
         return
     if os.path.isdir(dataset):
         for _, _, files in os.walk(dataset):
@@ -382,11 +385,14 @@ def _data(config, initial_epoch):
         return _TrainingData(dataset, steps, (toy_lib.get(config.dataset).dim,))
     from kgan.datasets import images
 
-    data = images.load_images(
-        config.dataset, split=config.split, data_dir=config.data_dir or None,
-        manual_dir=config.manual_dir or None,
-        image_size=config.image_size or None,
-    )
+    if config.dataset == STACKED_MNIST:
+        data = _stacked_mnist_data(config)
+    else:
+        data = images.load_images(
+            config.dataset, split=config.split, data_dir=config.data_dir or None,
+            manual_dir=config.manual_dir or None,
+            image_size=config.image_size or None,
+        )
     if config.is_conditional:
         _check_labels(config, data)
     entry = registry.get(config.model)
@@ -404,6 +410,33 @@ def _data(config, initial_epoch):
     if not config.is_conditional:
         return _TrainingData(dataset, steps, data.image_shape)
     return _TrainingData(dataset, steps, data.image_shape, data.num_classes, data.class_names)
+
+
+def _stacked_mnist_data(config):
+    """Stacked MNIST's 128,000 triples as an `ImageData`, labelled 100 r + 10 g + b.
+
+    From the shipped digits of --split without --manual_dir; with it, from all 70,000
+    MNIST digits as PacGAN builds it (TFDS "mnist", train+test).
+    """
+    import numpy as np
+
+    from kgan.datasets import image_data
+    from kgan.datasets.stacked_mnist import stacked_mnist_images
+
+    if config.manual_dir:
+        source = dict(source="mnist", split="train+test", data_dir=config.data_dir or None,
+                      manual_dir=config.manual_dir)
+    else:
+        source = dict(source=EMBEDDED_DATASET, split=config.split)
+    images, digits = stacked_mnist_images(seed=config.seed, **source)
+    if config.image_size:
+        from kgan.datasets import image_ops
+
+        images = image_ops.transform_array(images, config.image_size, None)
+    return image_data.ImageData.from_arrays(
+        images, digits @ np.array([100, 10, 1]), name=f"{STACKED_MNIST} ({source['split']})",
+        class_names=tuple(f"{mode:03d}" for mode in range(1000)),
+    )
 
 
 def _check_labels(config, data):
@@ -438,12 +471,47 @@ def _callbacks(config, data):
                                  num_samples=config.num_samples, every=config.sample_every,
                                  seed=config.seed, class_names=data.class_names)
         )
+    monitor = _collapse_monitor(config, data)
+    if monitor:
+        monitors.append(monitor)
     monitors += [
         callbacks.LossPlot(config.workdir),
         callbacks.Checkpoint(config.checkpoint_dir),
         callbacks.ExportGenerator(config.resolved_export_dir, model_name=config.model_name),
     ]
     return monitors
+
+
+# Datasets whose samples kgan's shipped classifiers read (the "classes" measure).
+_CLASSIFIED = {EMBEDDED_DATASET: "mnist", "mnist": "mnist", "fashion_mnist": "fashion_mnist"}
+
+
+def _collapse_monitor(config, data):
+    """The `ModeCollapseMonitor` of a run, or None where no measure applies.
+
+    Unconditional runs on digits and clothing use the shipped classifier's class
+    histogram; Stacked MNIST counts the digit triples. Toy runs have `ToyMonitor`.
+    """
+    if not config.collapse_monitor or config.is_toy or config.is_conditional:
+        return None
+    from kgan import callbacks
+
+    common = dict(every=config.sample_every, seed=config.seed, output_dir=config.workdir)
+    name = config.dataset.split(":")[0].split("/")[0]
+    if config.dataset == STACKED_MNIST and data.sample_shape == (28, 28, 3):
+        return callbacks.ModeCollapseMonitor(_stacked_mnist_diversity, num_samples=2000, **common)
+    if name in _CLASSIFIED and data.sample_shape == (28, 28, 1):
+        return callbacks.ModeCollapseMonitor("classes", num_samples=1000,
+                                             classifier=_CLASSIFIED[name], **common)
+    return None
+
+
+def _stacked_mnist_diversity(samples):
+    """Digit triples seen over those a uniform generator would show in as many samples."""
+    from kgan import metrics
+
+    seen = metrics.stacked_mnist_modes(samples).modes
+    return min(1.0, seen / (1000.0 * (1.0 - (1.0 - 1.0 / 1000.0) ** len(samples))))
 
 
 def train(config):
@@ -835,8 +903,14 @@ def _check_checkpoint_settings(config, gan):
 def _written_paths(config, monitors):
     from kgan.serving import export
 
-    paths = {"losses": None, "history": None, "samples": None, "evolution": None}
+    from kgan.callbacks import mode_monitor
+
+    paths = {"losses": None, "history": None, "samples": None, "evolution": None, "diversity": None}
     for monitor in monitors:
+        if isinstance(monitor, mode_monitor.ModeCollapseMonitor):
+            diversity = os.path.join(config.workdir, monitor.filename)
+            paths["diversity"] = diversity if os.path.exists(diversity) else None
+            continue
         grids = [p for p in getattr(monitor, "paths", []) if not p.endswith("evolution.png")]
         if grids:
             paths["samples"] = grids[-1]

@@ -85,3 +85,27 @@ def test_presets_fill_what_is_not_given():
         train_cli.FLAGS.unparse_flags()
     assert (config.preset, config.loss, config.spectral_norm) == ("sngan", "non_saturating", True)
     assert set(presets.NAMES) == {"none", "sngan", "ttur"}
+
+
+def test_stacked_mnist_trains_with_packing_and_its_diversity_is_monitored(tmp_path):
+    config = training.TrainConfig(
+        dataset="stacked_mnist", pack=2, epochs=1, batch_size=16, steps_per_epoch=2,
+        base_filters=4, latent_dim=8, num_samples=4, workdir=str(tmp_path / "run"), verbose=0,
+    )
+    from kgan.callbacks import ModeCollapseWarning
+
+    with pytest.warns(ModeCollapseWarning, match="Possible mode collapse at epoch 1"):
+        result = training.train(config)
+    assert result.gan.sample_shape == (28, 28, 3)
+    assert result.gan.discriminator.input_shape == (None, 28, 28, 6)
+    assert result.paths["diversity"].endswith("mode_monitor.png")
+    diversity = result.history["diversity"][0]
+    assert 0.0 <= diversity < 0.5  # two steps of training make few distinct triples
+
+
+def test_the_collapse_monitor_follows_the_flag(tmp_path):
+    data = training._TrainingData(None, 1, (28, 28, 1))
+    assert training._collapse_monitor(training.TrainConfig(), data).measure == "classes"
+    assert training._collapse_monitor(training.TrainConfig(collapse_monitor=False), data) is None
+    assert training._collapse_monitor(training.TrainConfig(dataset="cifar10"),
+                                      training._TrainingData(None, 1, (32, 32, 3))) is None

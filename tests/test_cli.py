@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import cli_batch
 import keras
 import numpy as np
 import pytest
@@ -41,38 +42,72 @@ def error_line(result):
     return lines[0]
 
 
+BAD_FLAGS = [
+    (["--model=gan"], "--model must be one of mlp, dcgan. Received: --model=gan"),
+    (["--loss=wgan"], "Received: --loss=wgan"),
+    (["--epochs=0"], "--epochs must be an integer >= 1. Received: --epochs=0"),
+    (["--batch_size=-3"], "Received: --batch_size=-3"),
+    (["--image_size=30"], "Received: --image_size=30"),
+    (["--dataset=ring8"], "only --model=mlp can learn. Received: --model=dcgan"),
+    (["--dataset=ring8", "--model=mlp", "--conditioning=acgan"],
+     "Received: --conditioning=acgan with --dataset=ring8"),
+    (["--dataset=/no/such/folder"], "does not exist. Received: --dataset=/no/such/folder"),
+    (["--dataset={empty}"], "holds no PNG or JPEG images. Received: --dataset="),
+    (["--dataset={truncated}"], "truncated.npz"),
+    (["--epochs=many"], "--epochs"),
+    (["--no_such_flag=1"], "no_such_flag"),
+    (["--d_steps=100"], "some would get none. Use --d_steps <= --batch_size"),
+    (["--ema_decay=1.5"], "Received: --ema_decay=1.5"),
+]
+
+
 @pytest.fixture(scope="module")
-def bad_files(tmp_path_factory):
+def refusals(tmp_path_factory):
+    """kgan-train run with each of BAD_FLAGS, and with a flagfile, as a user would.
+
+    Every BAD_FLAGS case runs `kgan.train.run()`, the console script's own entry
+    point, in one subprocess of tests/cli_batch.py (one TensorFlow import instead of
+    fourteen): its own argv and workdir, flags reset, exit status, stdout and stderr
+    captured. That is the code a shell runs, but not a process of its own: what the
+    shell sees as the exit status, what reaches file descriptor 2, `python -m
+    kgan.train` itself. The flagfile case is therefore a real kgan-train process,
+    started first so that its TensorFlow import runs beside the batch's on the second
+    core.
+    """
     root = tmp_path_factory.mktemp("bad")
     (root / "empty").mkdir()
     (root / "empty" / "notes.txt").write_text("no images here")
     (root / "truncated.npz").write_bytes(b"PK\x03\x04 not really a zip")
-    return root
+    flagfile = root / "run.flags"
+    flagfile.write_text("--epochs=0\n--model=dcgan\n")
+    # The flagfile names no workdir: a run that got past its check would write in cwd.
+    (root / "cwd").mkdir()
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    real = subprocess.Popen(
+        [sys.executable, "-m", "kgan.train", f"--flagfile={flagfile}"], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=env, cwd=root / "cwd",
+    )
+    try:
+        argvs = []
+        for index, (flags, _) in enumerate(BAD_FLAGS):
+            workdir = root / f"workdir_{index}"
+            workdir.mkdir()
+            argvs.append([*(f.format(empty=root / "empty", truncated=root / "truncated.npz")
+                            for f in flags), f"--workdir={workdir}"])
+        batch = cli_batch.run_batch("kgan.train", argvs, cwd=root / "cwd", timeout=600)
+        stdout, stderr = real.communicate(timeout=300)
+    finally:
+        real.kill()
+    return {
+        "bad flags": {tuple(flags): result for (flags, _), result in zip(BAD_FLAGS, batch)},
+        "flagfile": subprocess.CompletedProcess(real.args, real.returncode, stdout, stderr),
+        "cwd": root / "cwd",
+    }
 
 
-@pytest.mark.parametrize(
-    "flags, expected",
-    [
-        (["--model=gan"], "--model must be one of mlp, dcgan. Received: --model=gan"),
-        (["--loss=wgan"], "Received: --loss=wgan"),
-        (["--epochs=0"], "--epochs must be an integer >= 1. Received: --epochs=0"),
-        (["--batch_size=-3"], "Received: --batch_size=-3"),
-        (["--image_size=30"], "Received: --image_size=30"),
-        (["--dataset=ring8"], "only --model=mlp can learn. Received: --model=dcgan"),
-        (["--dataset=ring8", "--model=mlp", "--conditioning=acgan"],
-         "Received: --conditioning=acgan with --dataset=ring8"),
-        (["--dataset=/no/such/folder"], "does not exist. Received: --dataset=/no/such/folder"),
-        (["--dataset={empty}"], "holds no PNG or JPEG images. Received: --dataset="),
-        (["--dataset={truncated}"], "truncated.npz"),
-        (["--epochs=many"], "--epochs"),
-        (["--no_such_flag=1"], "no_such_flag"),
-        (["--d_steps=100"], "some would get none. Use --d_steps <= --batch_size"),
-        (["--ema_decay=1.5"], "Received: --ema_decay=1.5"),
-    ],
-)
-def test_bad_flags_give_one_line_and_status_2(flags, expected, bad_files, tmp_path):
-    flags = [f.format(empty=bad_files / "empty", truncated=bad_files / "truncated.npz") for f in flags]
-    result = kgan_train(*flags, f"--workdir={tmp_path}", timeout=120)
+@pytest.mark.parametrize("flags, expected", BAD_FLAGS)
+def test_bad_flags_give_one_line_and_status_2(flags, expected, refusals):
+    result = refusals["bad flags"][tuple(flags)]
     assert result.returncode == 2, result.stderr
     assert expected in error_line(result)
     assert "Traceback" not in result.stderr
@@ -165,9 +200,9 @@ def test_mixed_precision_runs_train_and_leave_the_global_policy_alone(policy, tm
     assert np.isfinite(result.history["d_loss"]).all() and np.isfinite(result.history["g_loss"]).all()
 
 
-def test_flagfile_is_read(tmp_path):
-    flagfile = tmp_path / "run.flags"
-    flagfile.write_text("--epochs=0\n--model=dcgan\n")
-    result = kgan_train(f"--flagfile={flagfile}", timeout=120)
+def test_flagfile_is_read(refusals):
+    result = refusals["flagfile"]
     assert result.returncode == 2
     assert "Received: --epochs=0" in error_line(result)
+    assert "Traceback" not in result.stderr
+    assert list(refusals["cwd"].iterdir()) == []

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 
+import cli_batch
 import keras
 import numpy as np
 import pytest
@@ -266,38 +267,49 @@ def error_line(stderr):
     return lines[0]
 
 
-def test_cli_writes_a_grid_and_fails_in_one_line(server, tmp_path, closed_port):
-    # Started together: each run spends most of its time importing TensorFlow.
-    outputs = {protocol: tmp_path / f"{protocol}.png" for protocol in ("grpc", "rest")}
-    with contextlib.ExitStack() as stack:
-        runs = {
-            protocol: kgan_sample(
-                f"--server={target(server, protocol)}",
-                f"--protocol={protocol}",
-                f"--model_name={MODEL}",
-                "--seed=5",
-                "--num_images=8",
-                f"--output={output}",
-            )
-            for protocol, output in outputs.items()
-        }
-        runs["unreachable"] = kgan_sample(
-            f"--server=127.0.0.1:{closed_port}",
-            f"--model_name={MODEL}",
-            "--timeout=10",
-            f"--output={tmp_path / 'never.png'}",
-        )
-        runs["unknown model"] = kgan_sample(
-            f"--server={server.rest_target}",
-            "--protocol=rest",
-            "--model_name=faces",
-            f"--output={tmp_path / 'never.png'}",
-        )
-        for process in runs.values():
-            stack.callback(process.kill)
-        results = {name: finish(process) for name, process in runs.items()}
+@pytest.fixture(scope="module")
+def kgan_sample_runs(server, conditional_server, closed_port, tmp_path_factory):
+    """`{name: (exit status, stdout, stderr)}` of kgan-sample run as a user runs it.
 
-    for protocol, output in outputs.items():
+    One run, a grid over gRPC, is a `python -m kgan.serving.sample_cli` process of its
+    own; the others are `sample_cli.run()`, the console script itself, run one after
+    another in a single subprocess of tests/cli_batch.py (flags reset, stdout and stderr
+    captured per run), so that TensorFlow is imported twice, at once on two cores,
+    rather than once per run.
+    """
+    root = tmp_path_factory.mktemp("kgan_sample")
+    outputs = {protocol: root / f"{protocol}.png" for protocol in ("grpc", "rest")}
+    never = root / "never.png"
+
+    def grid(protocol):
+        return [f"--server={target(server, protocol)}", f"--protocol={protocol}",
+                f"--model_name={MODEL}", "--seed=5", "--num_images=8",
+                f"--output={outputs[protocol]}"]
+
+    cases = {
+        "rest": grid("rest"),
+        "unreachable": [f"--server=127.0.0.1:{closed_port}", f"--model_name={MODEL}",
+                        "--timeout=10", f"--output={never}"],
+        "unknown model": [f"--server={server.rest_target}", "--protocol=rest",
+                          "--model_name=faces", f"--output={never}"],
+        "labels": [f"--server={conditional_server.rest_target}", "--protocol=rest",
+                   f"--model_name={CONDITIONAL_MODEL}", "--labels=0,1,2",
+                   f"--output={root / 'labels.png'}"],
+        "mismatch": [f"--model_name={CONDITIONAL_MODEL}", "--labels=0,1,2", "--num_images=4",
+                     f"--output={never}"],
+    }
+    with contextlib.ExitStack() as stack:
+        real = kgan_sample(*grid("grpc"))
+        stack.callback(real.kill)
+        batch = cli_batch.run_batch("kgan.serving.sample_cli", list(cases.values()), timeout=300)
+        results = {name: (r.returncode, r.stdout, r.stderr) for name, r in zip(cases, batch)}
+        results["grpc"] = finish(real)
+    return {"results": results, "outputs": outputs, "root": root, "never": never}
+
+
+def test_cli_writes_a_grid_and_fails_in_one_line(kgan_sample_runs, closed_port):
+    results = kgan_sample_runs["results"]
+    for protocol, output in kgan_sample_runs["outputs"].items():
         code, stdout, stderr = results[protocol]
         assert code == 0, stderr
         assert stdout.strip() == str(output)
@@ -310,7 +322,7 @@ def test_cli_writes_a_grid_and_fails_in_one_line(server, tmp_path, closed_port):
     code, _, stderr = results["unknown model"]
     assert code == 2
     assert "model 'faces'" in error_line(stderr) and "Latest(faces)" in error_line(stderr)
-    assert not (tmp_path / "never.png").exists()
+    assert not kgan_sample_runs["never"].exists()
 
 
 # A conditional GAN's export: labels sent beside the seed or the latent vectors.
@@ -404,31 +416,18 @@ def test_bad_labels_fail_before_sending(call, message, closed_port):
         call(unsent)
 
 
-def test_kgan_sample_sends_labels(conditional_server, tmp_path):
+def test_kgan_sample_sends_labels(conditional_server, tmp_path, kgan_sample_runs):
     path = sample_cli.sample_to_png(
         conditional_server.grpc_target, CONDITIONAL_MODEL, tmp_path / "sevens.png", labels=7,
         num_images=4,
     )
     with open(path, "rb") as file:
         assert file.read(8) == PNG_MAGIC
-    with contextlib.ExitStack() as stack:
-        runs = {
-            "labels": kgan_sample(
-                f"--server={conditional_server.rest_target}", "--protocol=rest",
-                f"--model_name={CONDITIONAL_MODEL}", "--labels=0,1,2",
-                f"--output={tmp_path / 'labels.png'}",
-            ),
-            "mismatch": kgan_sample(
-                f"--model_name={CONDITIONAL_MODEL}", "--labels=0,1,2", "--num_images=4",
-                f"--output={tmp_path / 'never.png'}",
-            ),
-        }
-        for process in runs.values():
-            stack.callback(process.kill)
-        results = {name: finish(process) for name, process in runs.items()}
+    results = kgan_sample_runs["results"]
     code, _, stderr = results["labels"]
     assert code == 0, stderr
-    assert (tmp_path / "labels.png").read_bytes().startswith(PNG_MAGIC)
+    assert (kgan_sample_runs["root"] / "labels.png").read_bytes().startswith(PNG_MAGIC)
     code, _, stderr = results["mismatch"]
     assert code == 2
     assert "--num_images is 4. Received: 3 --labels=0,1,2" in error_line(stderr)
+    assert not kgan_sample_runs["never"].exists()

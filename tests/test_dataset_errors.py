@@ -5,6 +5,7 @@ plain http, so requests (which TFDS downloads with) sends the proxy the whole UR
 and the proxy answers with the files of ../shared/data.
 """
 
+import dataclasses
 import http.server
 import os
 import shutil
@@ -92,6 +93,30 @@ def proxy(no_proxy_settings):
     server.close()
 
 
+# Examples TFDS writes into each split when preparing in the test below. Preparing all of
+# Fashion-MNIST (70,000 PNG-encoded examples) took ~30 s, and the test prepares it twice;
+# this many still gives the reading side a full batch of 2,048 and a partial one.
+PREPARED_EXAMPLES = 2500
+
+
+@pytest.fixture
+def few_examples(monkeypatch):
+    """TFDS prepares only the first PREPARED_EXAMPLES examples of each split.
+
+    This is TFDS's own `DownloadConfig(max_examples_per_split=...)` ("used for
+    testing"), the default here because load_images passes no DownloadConfig when it
+    downloads. The download, checksums and extraction are TFDS's as ever: all four
+    files whole.
+    """
+    from tensorflow_datasets.core import download
+
+    @dataclasses.dataclass(eq=False)
+    class FewExamples(download.DownloadConfig):
+        max_examples_per_split: int | None = PREPARED_EXAMPLES
+
+    monkeypatch.setattr(download, "DownloadConfig", FewExamples)
+
+
 def host_reachable(host, port):
     try:
         socket.create_connection((host, port), timeout=3).close()
@@ -131,7 +156,7 @@ def test_unreachable_proxy_is_named(tmp_path, no_proxy_settings):
 
 
 def test_download_with_a_network_prepares_the_dataset_after_a_bad_download(
-    tmp_path, shared_data, proxy
+    tmp_path, shared_data, proxy, few_examples
 ):
     manual_dir = os.path.join(shared_data, "fashion_mnist")
     originals = original_files(shared_data)
@@ -158,6 +183,10 @@ def test_download_with_a_network_prepares_the_dataset_after_a_bad_download(
         os.path.join(manual_dir, "t10k-images-idx3-ubyte.gz"),
         os.path.join(manual_dir, "t10k-labels-idx1-ubyte.gz"),
     )
+
+    # TFDS prepares a split from the first examples of its files, then shuffles them.
+    raw_images, raw_labels = raw_images[:PREPARED_EXAMPLES], raw_labels[:PREPARED_EXAMPLES]
+    assert data.num_examples == PREPARED_EXAMPLES, "TFDS prepared all examples (few_examples?)"
 
     def examples(images, labels):
         return sorted(zip((image.tobytes() for image in images), labels.tolist()))

@@ -61,7 +61,7 @@ class TrainingPiece(keras.layers.Layer):
 
     Example:
 
-    >>> class InstanceNoise(kgan.pieces.TrainingPiece):
+    >>> class GaussianNoise(kgan.pieces.TrainingPiece):  # kgan.pieces.InstanceNoise, simplified
     ...     def __init__(self, stddev=0.1, **kwargs):
     ...         super().__init__(**kwargs)
     ...         self.stddev = stddev
@@ -69,7 +69,7 @@ class TrainingPiece(keras.layers.Layer):
     ...         return samples + self.stddev * kgan.random.replica_normal(tf.shape(samples), key)
     ...     def get_config(self):
     ...         return {**super().get_config(), "stddev": self.stddev}
-    >>> gan = kgan.GAN(generator, discriminator, pieces=[InstanceNoise(0.1)])
+    >>> gan = kgan.GAN(generator, discriminator, pieces=[GaussianNoise(0.1)])
     """
 
     applies_at_evaluation = False

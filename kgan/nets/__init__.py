@@ -4,11 +4,14 @@
   distributions and small images;
 - `kgan.nets.dcgan`: the DCGAN architecture (Radford et al. 2015);
 - `kgan.nets.conditional`: class-conditional versions of both (concat,
-  projection and ACGAN discriminators), for `kgan.ConditionalGAN`.
+  projection and ACGAN discriminators), for `kgan.ConditionalGAN`;
+- `kgan.nets.pix2pix` and `kgan.nets.cyclegan`: image-to-image translation
+  (Isola et al. 2017; Zhu et al. 2017), the U-Net and ResNet generators and
+  the PatchGAN discriminator.
 
 Every builder returns a Keras functional model and is importable from here.
 The discriminators take options against mode collapse, off by default:
-`spectral_norm` (all of them), and `minibatch_stddev`,
+`spectral_norm` (all but the PatchGAN), and `minibatch_stddev`,
 `minibatch_discrimination` and `pack` (PacGAN) for `mlp_discriminator` and
 `dcgan_discriminator`; the layers come from `kgan.layers`.
 
@@ -24,11 +27,15 @@ from kgan.nets.conditional import conditional_dcgan_discriminator
 from kgan.nets.conditional import conditional_dcgan_generator
 from kgan.nets.conditional import conditional_mlp_discriminator
 from kgan.nets.conditional import conditional_mlp_generator
+from kgan.nets.cyclegan import resnet_generator
 from kgan.nets.dcgan import dcgan_discriminator
 from kgan.nets.dcgan import dcgan_generator
 from kgan.nets.dcgan import dcgan_upsampling
 from kgan.nets.mlp import mlp_discriminator
 from kgan.nets.mlp import mlp_generator
+from kgan.nets.pix2pix import patchgan_discriminator
+from kgan.nets.pix2pix import patchgan_receptive_field
+from kgan.nets.pix2pix import unet_generator
 
 __all__ = [
     "conditional_dcgan_discriminator",
@@ -40,4 +47,8 @@ __all__ = [
     "dcgan_upsampling",
     "mlp_discriminator",
     "mlp_generator",
+    "patchgan_discriminator",
+    "patchgan_receptive_field",
+    "resnet_generator",
+    "unet_generator",
 ]

@@ -32,10 +32,13 @@ from kgan import pieces
 from kgan import plots
 from kgan import random
 from kgan import registry
+from kgan import schedules
 from kgan import serving
 from kgan import theory
 from kgan.models import ConditionalGAN
+from kgan.models import CycleGAN
 from kgan.models import GAN
+from kgan.models import Pix2Pix
 
 # The modules' names before models/ and nets/ became folders, for code that uses
 # them (`kgan.gan.latent_vectors`, `kgan.conditional_nets.conditional_dcgan_generator`).
@@ -48,6 +51,8 @@ __version__ = "0.1.0"
 __all__ = [
     "GAN",
     "ConditionalGAN",
+    "CycleGAN",
+    "Pix2Pix",
     "callbacks",
     "convolutions",
     "datasets",
@@ -63,6 +68,7 @@ __all__ = [
     "plots",
     "random",
     "registry",
+    "schedules",
     "serving",
     "theory",
 ]

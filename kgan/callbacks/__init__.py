@@ -1,4 +1,5 @@
-"""Keras callbacks that watch a GAN train: sample grids, curves, exports, toy metrics.
+"""Keras callbacks that watch a GAN train: sample grids, translation grids, curves,
+exports, toy metrics.
 
 Order matters when callbacks share the logs: `ToyMonitor` and
 `ModeCollapseMonitor` add their metrics to the epoch's logs, so put them before
@@ -18,6 +19,7 @@ from kgan.callbacks.metrics_callback import MetricsCallback
 from kgan.callbacks.mode_monitor import ModeCollapseMonitor, ModeCollapseWarning
 from kgan.callbacks.sample_grid import SampleGrid, save_image_grid
 from kgan.callbacks.toy_monitor import ToyMonitor
+from kgan.callbacks.translation_grid import TranslationGrid, save_translation_grid
 
 __all__ = [
     "Checkpoint",
@@ -28,8 +30,10 @@ __all__ = [
     "ModeCollapseWarning",
     "SampleGrid",
     "ToyMonitor",
+    "TranslationGrid",
     "latest_checkpoint",
     "list_checkpoints",
     "save_atomically",
     "save_image_grid",
+    "save_translation_grid",
 ]

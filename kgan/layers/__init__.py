@@ -1,9 +1,11 @@
-"""Layers against mode collapse, for discriminators.
+"""Layers for discriminators: against mode collapse, and the fakes they see.
 
 - `MinibatchStdDev` (Karras et al., 2018): the features' standard deviation
   over small groups of samples, appended to each sample;
 - `MinibatchDiscrimination` (Salimans et al., 2016): each sample's learned
   closeness to the rest of its batch, appended to its features;
+- `ImagePool` (Shrivastava et al., 2017): a history of generated images that
+  CycleGAN's discriminators see beside the newest ones;
 - `spectral_normalize(model)` (Miyato et al., 2018): a copy of a model with its
   Dense and convolution layers in `keras.layers.SpectralNormalization`.
 
@@ -16,11 +18,13 @@ Example:
 >>> discriminator = kgan.layers.spectral_normalize(discriminator)
 """
 
+from kgan.layers.image_pool import ImagePool
 from kgan.layers.minibatch import MinibatchDiscrimination
 from kgan.layers.minibatch import MinibatchStdDev
 from kgan.layers.spectral import spectral_normalize
 
 __all__ = [
+    "ImagePool",
     "MinibatchDiscrimination",
     "MinibatchStdDev",
     "spectral_normalize",

@@ -1,13 +1,18 @@
 """The model classes: one module per GAN family, all trained by `GAN.train_step`.
 
 - `kgan.models.gan`: `GAN`, the shared training step and its overridable pieces;
-- `kgan.models.conditional`: `ConditionalGAN` (concat, projection, ACGAN).
+- `kgan.models.conditional`: `ConditionalGAN` (concat, projection, ACGAN);
+- `kgan.models.pix2pix`: `Pix2Pix`, paired image-to-image translation;
+- `kgan.models.cyclegan`: `CycleGAN`, unpaired translation (its own step: two
+  generators and two discriminators).
 
 BUILD.md ("Adding a model family") says how a family plugs in: which pieces of
 the step it overrides, and its entry in `kgan.registry`.
 """
 
 from kgan.models.conditional import ConditionalGAN
+from kgan.models.cyclegan import CycleGAN
 from kgan.models.gan import GAN
+from kgan.models.pix2pix import Pix2Pix
 
-__all__ = ["ConditionalGAN", "GAN"]
+__all__ = ["ConditionalGAN", "CycleGAN", "GAN", "Pix2Pix"]

@@ -285,8 +285,8 @@ class ConditionalGAN(gan_lib.GAN):
         """`(images, labels)` of a batch: float32 images, int32 labels of shape (batch,)."""
         return self._labeled_batch(data)
 
-    def make_fakes(self, num_samples, keys, training):
-        """Fakes of uniformly drawn classes, and those classes."""
+    def make_fakes(self, num_samples, keys, training, condition=None):
+        """Fakes of uniformly drawn classes, and those classes (the reals' labels are not used)."""
         z = self._noise(num_samples, keys[0])
         labels = _uniform_labels(num_samples, self.num_classes, keys[1])
         return self.generator([z, labels], training=training), labels

@@ -551,13 +551,17 @@ class GAN(keras.Model):
         self._check_real_batch(real)
         return tf.cast(real, tf.float32), None
 
-    def make_fakes(self, num_samples, keys, training):
+    def make_fakes(self, num_samples, keys, training, condition=None):
         """Generated samples and their condition.
 
         Args:
             num_samples: this replica's number of fakes (a scalar tensor).
             keys: `fake_draws` random keys (`kgan.random.step_key`) to draw from.
             training: whether the generator runs in training mode.
+            condition: the condition of the real samples these fakes stand beside
+                (None unconditionally). Families that translate a given input
+                (Pix2Pix's source images) make their fakes from it; families that
+                draw their own condition (ConditionalGAN's labels) ignore it.
 
         Returns:
             `(fake, fake_condition)`.
@@ -630,7 +634,8 @@ class GAN(keras.Model):
         def fakes_for(i):
             # The fakes are made outside D's tape: its update needs no gradient
             # through the generator, and the tape need not hold G's activations.
-            return self.make_fakes(tf.shape(real_slice(i)[0])[0], keys(per_update * i), True)
+            real_i, condition_i = real_slice(i)
+            return self.make_fakes(tf.shape(real_i)[0], keys(per_update * i), True, condition_i)
 
         fresh_updates = self.d_steps - 1 if self.reuse_fakes else self.d_steps
         for i in range(fresh_updates):
@@ -647,21 +652,27 @@ class GAN(keras.Model):
                 fake, fake_condition = fakes_for(last)
                 d_results = update(last, tf.stop_gradient(fake), fake_condition)
             else:
-                # As many fresh fakes as the first slice has real samples.
+                # As many fresh fakes as the first slice has real samples, made
+                # beside that slice's condition.
+                real_0, condition_0 = real_slice(0)
                 fake, fake_condition = self.make_fakes(
-                    tf.shape(real_slice(0)[0])[0], keys(per_update * self.d_steps), True
+                    tf.shape(real_0)[0], keys(per_update * self.d_steps), True, condition_0
                 )
             fake_inputs = self._discriminator_inputs(fake, 2 * self.d_steps)
             fake_scores = self.discriminate(fake_inputs, fake_condition, training=True)
             g_loss = self.generator_loss(fake_scores, fake_condition)
             if self.pieces:
-                # The last D update's reals, as it saw them (the same keys give the same
-                # augmentation); graph pruning drops them when no piece reads them.
-                real_g, condition_g = real_slice(last)
+                # The reals the fakes were made beside (the last D update's slice when
+                # fakes are reused, the first otherwise), as that update saw them (the
+                # same keys give the same augmentation), so that a piece comparing fake
+                # and real sample by sample (Pix2Pix's L1) compares pairs. Graph
+                # pruning drops them when no piece reads them.
+                paired = last if self.reuse_fakes else 0
+                real_g, condition_g = real_slice(paired)
                 generator_step = pieces_lib.GeneratorStep(
                     fake=fake, fake_condition=fake_condition, fake_inputs=fake_inputs,
                     fake_scores=fake_scores, real=real_g, condition=condition_g,
-                    real_inputs=self._discriminator_inputs(real_g, 2 * last),
+                    real_inputs=self._discriminator_inputs(real_g, 2 * paired),
                 )
             for piece in self.pieces:
                 g_loss = piece.generator_loss(self, g_loss, generator_step)

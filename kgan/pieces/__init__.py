@@ -19,6 +19,7 @@ from kgan.pieces.feature_matching import FeatureMatching
 from kgan.pieces.instance_noise import InstanceNoise
 from kgan.pieces.packing import Packing
 from kgan.pieces.packing import pack_samples
+from kgan.pieces.reconstruction import PairedReconstruction
 from kgan.pieces.unrolled import UnrolledDiscriminator
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "GeneratorStep",
     "InstanceNoise",
     "Packing",
+    "PairedReconstruction",
     "TrainingPiece",
     "UnrolledDiscriminator",
     "diff_augment",

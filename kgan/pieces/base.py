@@ -16,7 +16,9 @@ class GeneratorStep:
         fake_inputs: `fake` as the discriminator saw it, after the pieces'
             `discriminator_inputs` (augmented, noised, packed).
         fake_scores: `gan.discriminate(fake_inputs, ...)`, the adversarial logits first.
-        real: the real samples of the step's last discriminator update.
+        real: the real samples the fakes were made beside: those of the step's
+            last discriminator update when fakes are reused (`reuse_fakes=True`),
+            of its first otherwise. For Pix2Pix they are the fakes' targets.
         condition: their condition.
         real_inputs: `real` as the discriminator saw it in that update.
     """

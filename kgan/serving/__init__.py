@@ -18,6 +18,7 @@ from kgan.serving.export import (
     latest_version,
     list_versions,
 )
+from kgan.serving.translate_export import export_translator
 
 __all__ = [
     "DEFAULT_MAX_IMAGES",
@@ -29,6 +30,7 @@ __all__ = [
     "ServerUnavailable",
     "ServingError",
     "export_generator",
+    "export_translator",
     "latest_version",
     "list_versions",
 ]

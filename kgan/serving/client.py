@@ -3,7 +3,10 @@
 `Client` talks to a `tensorflow_model_server` serving a version exported by
 `kgan.serving.export.export_generator`, through its two signatures:
 `generate` (a seed and a count in; images, latent vectors and PNG files out)
-and `serving_default` (latent vectors in, images out).
+and `serving_default` (latent vectors in, images out); or one exported by
+`kgan.serving.translate_export.export_translator` (Pix2Pix, one direction of a
+CycleGAN), through `translate` (uint8 images in and out) and `translate_png`
+(image files in, PNG files out).
 
 gRPC (TF Serving's `--port`, 8500 by default) needs the
 `tensorflow-serving-api` package (`pip install "kgan[serving]"`); REST
@@ -31,6 +34,8 @@ from tensorflow.core.framework import types_pb2
 
 from kgan._validation import check_int as _check_int
 from kgan.serving.export import PNG_OUTPUT
+from kgan.serving.translate_export import PNG_SIGNATURE as _TRANSLATE_PNG
+from kgan.serving.translate_export import TRANSLATE_SIGNATURE as _TRANSLATE
 
 __all__ = [
     "Client",
@@ -94,7 +99,8 @@ class Client:
 
     The model must be an export of `kgan.serving.export.export_generator`:
     `generate` and `images_from_latent` call its `generate` and
-    `serving_default` signatures. The same seed gives the same images as
+    `serving_default` signatures; or, for `translate`, of
+    `kgan.serving.translate_export.export_translator`. The same seed gives the same images as
     `GAN.generate(num_images, seed=seed)` did in Python before the export.
     The export of a `kgan.ConditionalGAN` also takes the class of each image:
     pass `labels` to `generate` and `images_from_latent`.
@@ -242,6 +248,58 @@ class Client:
         values = self._transport.predict(_DEFAULT, inputs, ["images"])
         return self._array(values, _DEFAULT, "images", np.uint8)
 
+    def translate(self, images=None, png_bytes=None):
+        """Translates images with a served translator (`export_translator`'s export).
+
+        Give exactly one of `images` (sent to the `translate` signature) and
+        `png_bytes` (sent to `translate_png`). The server does not resize nor
+        convert: each image must have the translator's height, width and
+        channel count (its `metadata()` shows them: the `translate` input
+        shape), and a batch at most the export's `max_images`; it rejects any
+        other with `InvalidRequest`, its message naming the expected shape.
+
+        Args:
+            images: uint8 pixels (any integer array with values in 0..255 is
+                sent as uint8) of shape `(batch, height, width, channels)`,
+                `batch >= 1`.
+            png_bytes: one image file as `bytes` (PNG; the server's decoder
+                also reads JPEG, GIF, BMP and WebP), or a non-empty sequence
+                of them.
+
+        Returns:
+            For `images`, the translated images, uint8 of shape `(batch,
+            height, width, out_channels)`. For `png_bytes`, the translated
+            images as PNG files: one `bytes` for one `bytes`, else a list.
+
+        Example:
+
+        >>> with kgan.serving.Client("localhost:8500", "facades") as client:
+        ...     photos = client.translate(images=labels_maps)        # uint8 (4, 256, 256, 3)
+        ...     photo = client.translate(png_bytes=open("map.png", "rb").read())
+        >>> zebras = kgan.serving.Client("localhost:8500", "horses_to_zebras").translate(
+        ...     images=horses)
+        """
+        if (images is None) == (png_bytes is None):
+            raise ValueError(
+                "Give exactly one of `images` (uint8 pixels) and `png_bytes` (image files). "
+                f"Received: images={_kind(images)} and png_bytes={_kind(png_bytes)}"
+            )
+        if images is not None:
+            inputs = {"images": _check_images(images)}
+            values = self._transport.predict(_TRANSLATE, inputs, ["images"])
+            return self._array(values, _TRANSLATE, "images", np.uint8)
+        single = isinstance(png_bytes, bytes)
+        files = _check_files(png_bytes)
+        values = self._transport.predict(_TRANSLATE_PNG, {_PNG: files}, [_PNG])
+        translated = self._bytes_list(values, _TRANSLATE_PNG, _PNG)
+        if len(translated) != len(files):
+            raise self._error(
+                ServingError,
+                _TRANSLATE_PNG,
+                detail=f"the answer holds {len(translated)} files for the {len(files)} sent",
+            )
+        return translated[0] if single else translated
+
     def metadata(self):
         """The served version's signatures: their inputs and outputs.
 
@@ -321,7 +379,8 @@ class Client:
                 ServingError,
                 signature,
                 detail=f"the answer has no output '{name}' (it has {sorted(values)}); "
-                "is the model an export of kgan.serving.export.export_generator?",
+                "is the model an export of kgan.serving (export_generator for generate and "
+                "images_from_latent, export_translator for translate)?",
             )
         return values[name]
 
@@ -486,7 +545,7 @@ class _RestTransport:
             # The columnar ("inputs") format, the only one for scalar inputs.
             body = {
                 "signature_name": signature,
-                "inputs": {k: v.tolist() for k, v in inputs.items()},
+                "inputs": {k: _to_json(v) for k, v in inputs.items()},
             }
         answer = self._request(self._url(":predict"), signature, json.dumps(body).encode("utf-8"))
         if "outputs" in answer:
@@ -615,6 +674,17 @@ def _from_json_strings(value):
     return value
 
 
+def _to_json(array):
+    """A request tensor as JSON; binary strings (image files) as `{"b64": ...}`.
+
+    TF Serving's REST API decodes a `{"b64": ...}` object into the bytes of any
+    string tensor; a raw PNG cannot go into a JSON string at all.
+    """
+    if array.dtype == object:
+        return [{"b64": base64.b64encode(item).decode("ascii")} for item in array.tolist()]
+    return array.tolist()
+
+
 def _excerpt(body):
     text = body.decode("utf-8", "replace").strip()
     return text if len(text) <= _ERROR_BODY_CHARS else text[:_ERROR_BODY_CHARS] + "..."
@@ -660,6 +730,60 @@ def _check_latents(z):
             f"batch >= 1. Received: z of shape {shape} and dtype {dtype}"
         )
     return array.astype(np.float32)
+
+
+def _kind(value):
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _check_images(images):
+    """`images` as a uint8 array of shape `(batch, height, width, channels)`, `batch >= 1`."""
+    try:
+        array = np.asarray(images)
+    except (ValueError, TypeError):
+        array = None
+    valid = (
+        array is not None
+        and array.ndim == 4
+        and array.shape[0] >= 1
+        and array.size >= 1
+        and array.dtype != bool
+        and np.issubdtype(array.dtype, np.integer)
+    )
+    if not valid:
+        shape = getattr(array, "shape", None)
+        dtype = getattr(array, "dtype", None)
+        raise ValueError(
+            "`images` must be uint8 pixels of shape (batch, height, width, channels) with "
+            f"batch >= 1 (floats are refused: their range is ambiguous). Received: images of "
+            f"shape {shape} and dtype {dtype}"
+        )
+    if array.dtype != np.uint8 and (array.min() < 0 or array.max() > 255):
+        bad = array.min() if array.min() < 0 else array.max()
+        raise ValueError(f"`images` must be pixels in 0..255. Received: a pixel of {bad}")
+    return array.astype(np.uint8)
+
+
+def _check_files(png_bytes):
+    """`png_bytes` (one bytes, or a sequence of them) as a 1-D object array of bytes."""
+    items = [png_bytes] if isinstance(png_bytes, bytes) else png_bytes
+    try:
+        items = list(items)
+    except TypeError:
+        items = None
+    if not items or not all(isinstance(item, bytes) for item in items):
+        raise ValueError(
+            "`png_bytes` must be an image file as bytes, or a non-empty sequence of them. "
+            f"Received: png_bytes={_kind(png_bytes) if items is None else _describe(items)}"
+        )
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
+
+
+def _describe(items):
+    kinds = sorted({type(item).__name__ for item in items})
+    return f"a sequence of {len(items)} ({', '.join(kinds) or 'nothing'})"
 
 
 def _check_labels(labels, count, count_name):

@@ -176,14 +176,7 @@ def export_generator(
     output_range = check_output_range(output_range)
     max_images = _check_int("max_images", max_images, 1)
     truncation = check_truncation(truncation)
-    os.makedirs(model_dir, exist_ok=True)
-    # Nothing else ever removes a killed export's temporaries, which hold a whole
-    # SavedModel each; they are gone before this export adds its own.
-    _files.remove_stale_temporaries(model_dir)
-    if version is None:
-        version = (latest_version(base_dir, model_name) or 0) + 1
-    final_dir = os.path.join(model_dir, str(version))
-    _refuse_existing(final_dir, model_name, version)
+    version, final_dir = _new_version_dir(base_dir, model_name, model_dir, version)
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
@@ -193,7 +186,32 @@ def export_generator(
     for name, fn in functions.items():
         archive.add_endpoint(name, fn)
     metadata = _metadata(latent_dim, output_range, max_images, truncation, functions, num_classes)
+    _write_version(archive, metadata, model_dir, model_name, version, final_dir, keep)
+    return final_dir
 
+
+def _new_version_dir(base_dir, model_name, model_dir, version):
+    """Creates `model_dir`, removes killed writers' temporaries, picks the version.
+
+    Returns `(version, final_dir)`; an existing version is refused. Shared by
+    `export_generator` and `kgan.serving.translate_export.export_translator`.
+    """
+    os.makedirs(model_dir, exist_ok=True)
+    # Nothing else ever removes a killed export's temporaries, which hold a whole
+    # SavedModel each; they are gone before this export adds its own.
+    _files.remove_stale_temporaries(model_dir)
+    if version is None:
+        version = (latest_version(base_dir, model_name) or 0) + 1
+    final_dir = os.path.join(model_dir, str(version))
+    _refuse_existing(final_dir, model_name, version)
+    return version, final_dir
+
+
+def _write_version(archive, metadata, model_dir, model_name, version, final_dir, keep):
+    """Writes `archive` and `metadata` to a temporary folder, renamed to `final_dir`.
+
+    Then, with `keep`, removes the oldest versions beyond the `keep` newest.
+    """
     tmp_dir = _make_tmp_dir(model_dir, str(version))
     try:
         archive.write_out(tmp_dir, verbose=False)
@@ -209,7 +227,6 @@ def export_generator(
         raise
     if keep is not None:
         _remove_old_versions(model_dir, keep, protected=version)
-    return final_dir
 
 
 def list_versions(base_dir, model_name="generator"):

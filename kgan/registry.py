@@ -11,16 +11,18 @@ Example:
 >>> kgan.registry.get("dcgan").summary
 'DCGAN (Radford et al. 2015): images 28x28 or 2^k >= 16'
 >>> kgan.registry.names()
-('mlp', 'dcgan')
+('mlp', 'dcgan', 'pix2pix', 'cyclegan')
 """
 
 import dataclasses
 from typing import Callable, Optional
 
 # What an entry trains on. "vectors" are the toy distributions' points; "images"
-# are (height, width, channels) arrays. Conditioning adds labels to either; later
-# families add "pairs" (Pix2Pix) and "two_domains" (CycleGAN).
-DATA_KINDS = ("vectors", "images")
+# are (height, width, channels) arrays. Conditioning adds labels to either. "pairs"
+# are (source, target) images (Pix2Pix); "two_domains" are unpaired (a, b) images
+# (CycleGAN).
+DATA_KINDS = ("vectors", "images", "pairs", "two_domains")
+TRANSLATION_KINDS = ("pairs", "two_domains")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,10 +32,14 @@ class NetworkSpec:
     Attributes:
         sample_shape: the shape of one sample, `(dim,)` or `(height, width, channels)`.
         num_classes: the number of classes when training is conditional, else None.
+        source_shape: for translation, the shape of one input image (Pix2Pix's
+            source, CycleGAN's domain A); `sample_shape` is then the output's
+            (the target, domain B).
     """
 
     sample_shape: tuple
     num_classes: Optional[int] = None
+    source_shape: Optional[tuple] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +61,11 @@ class ModelEntry:
             setting this family cannot train with; or None.
         check_data: `(config, sample_shape, description) -> None`, the same for the
             loaded data; or None.
+        make_model: `(config, networks, spec, total_steps) -> model`, for a family
+            whose model is not built from `(generator, discriminator)` with the
+            shared step options (CycleGAN's four networks); or None.
+        defaults: `TrainConfig` values this family trains with unless the flags say
+            otherwise, applied as a preset is (CycleGAN: the LSGAN loss).
     """
 
     name: str
@@ -66,6 +77,19 @@ class ModelEntry:
     flags: tuple = ()
     check_config: Optional[Callable] = None
     check_data: Optional[Callable] = None
+    make_model: Optional[Callable] = None
+    defaults: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def translates(self):
+        """Whether the family translates images (pairs or two domains)."""
+        return any(kind in TRANSLATION_KINDS for kind in self.data)
+
+    def build(self, config, networks, spec, total_steps=None):
+        """The entry's uncompiled model from `build_networks`' networks."""
+        if self.make_model is not None:
+            return self.make_model(config, networks, spec, total_steps)
+        return self.build_model(config, *networks, spec, total_steps=total_steps)
 
     def build_model(self, config, generator, discriminator, spec, total_steps=None):
         """The entry's model for `config`, with the step options every family shares.
@@ -269,9 +293,132 @@ def _check_dcgan_data(config, sample_shape, description):
         )
 
 
+def _check_translation_size(config, sample_shape, description, model, smallest, multiple):
+    from kgan.training import ConfigError
+
+    height, width = sample_shape[:2]
+    if height != width or height < smallest or height % multiple:
+        raise ConfigError(
+            f"--model={model} translates square images whose side is a multiple of {multiple} "
+            f"and at least {smallest}; {description}. Pass --image_size. "
+            f"Received: --image_size={config.image_size}"
+        )
+
+
+def _pix2pix_networks(config, spec):
+    from kgan import nets
+
+    size, target_channels = spec.sample_shape[0], spec.sample_shape[-1]
+    source_channels = spec.source_shape[-1]
+    generator = nets.unet_generator(size, in_channels=source_channels,
+                                    out_channels=target_channels,
+                                    base_filters=config.base_filters)
+    discriminator = nets.patchgan_discriminator(size, channels=target_channels,
+                                                condition_channels=source_channels,
+                                                base_filters=config.base_filters)
+    return generator, discriminator
+
+
+def _make_pix2pix(config, networks, spec, total_steps):
+    from kgan.models import pix2pix
+
+    generator, discriminator = networks
+    return pix2pix.Pix2Pix(
+        generator, discriminator, l1_weight=config.l1_weight, d_steps=config.d_steps,
+        d_batch=config.d_batch, seed=config.seed, reuse_fakes=config.reuse_fakes,
+        ema_decay=config.ema_decay or None,
+        pieces=training_pieces(config, discriminator, total_steps),
+    )
+
+
+def _check_pix2pix_data(config, sample_shape, description):
+    # The U-Net halves the image down to 1x1.
+    height = sample_shape[0]
+    if height != sample_shape[1] or height < 8 or height & (height - 1):
+        from kgan.training import ConfigError
+
+        raise ConfigError(
+            f"--model=pix2pix's U-Net translates square images whose side is a power of two "
+            f">= 8; {description}. Pass --image_size (e.g. 32). "
+            f"Received: --image_size={config.image_size}"
+        )
+
+
+def _cyclegan_networks(config, spec):
+    from kgan import nets
+
+    size = spec.sample_shape[0]
+    channels_a, channels_b = spec.source_shape[-1], spec.sample_shape[-1]
+    common = dict(num_blocks=config.num_blocks, base_filters=config.base_filters)
+    return (
+        nets.resnet_generator(size, in_channels=channels_a, out_channels=channels_b,
+                              name="generator_ab", **common),
+        nets.resnet_generator(size, in_channels=channels_b, out_channels=channels_a,
+                              name="generator_ba", **common),
+        nets.patchgan_discriminator(size, channels=channels_a, norm="instance",
+                                    base_filters=config.base_filters, name="discriminator_a"),
+        nets.patchgan_discriminator(size, channels=channels_b, norm="instance",
+                                    base_filters=config.base_filters, name="discriminator_b"),
+    )
+
+
+def _make_cyclegan(config, networks, spec, total_steps):
+    from kgan.models import cyclegan
+
+    identity = config.identity_weight
+    if spec.source_shape[-1] != spec.sample_shape[-1] and identity:
+        from kgan.training import ConfigError
+
+        raise ConfigError(
+            "--identity_weight feeds each generator its own target domain, which needs both "
+            f"domains to have the same channels ({spec.source_shape[-1]} and "
+            f"{spec.sample_shape[-1]} here): pass --identity_weight=0. "
+            f"Received: --identity_weight={identity}"
+        )
+    return cyclegan.CycleGAN(*networks, cycle_weight=config.cycle_weight,
+                             identity_weight=identity, pool_size=config.pool_size,
+                             seed=config.seed)
+
+
+def _check_cyclegan_data(config, sample_shape, description):
+    # Two stride-2 steps in the ResNet generator, and the PatchGAN's 3 layers
+    # need 24 pixels for a 1x1 map.
+    _check_translation_size(config, sample_shape, description, "cyclegan", 24, 4)
+
+
+def _check_translation_config(model, allowed):
+    """A `check_config` refusing the step options that `model` does not have."""
+
+    def check(config):
+        from kgan.training import ConfigError
+
+        defaults = {f.name: f.default for f in dataclasses.fields(type(config))}
+        for name in ("conditioning", "pack", "unrolled_steps", "minibatch_stddev",
+                     "minibatch_discrimination", "spectral_norm", "feature_matching",
+                     "penalty", "d_steps", "ema_decay", "instance_noise", "diff_augment"):
+            if name not in allowed and getattr(config, name) != defaults[name]:
+                raise ConfigError(
+                    f"--model={model} does not take --{name}. "
+                    f"Received: --{name}={getattr(config, name)}"
+                )
+
+    return check
+
+
+# The flags only the translation families read, and the families reading each.
+TRANSLATION_FLAGS = {
+    "task": ("pix2pix",), "dataset_b": ("pix2pix", "cyclegan"), "a_class": ("cyclegan",),
+    "b_class": ("cyclegan",), "l1_weight": ("pix2pix",), "cycle_weight": ("cyclegan",),
+    "identity_weight": ("cyclegan",), "pool_size": ("cyclegan",), "num_blocks": ("cyclegan",),
+    "linear_decay": ("pix2pix", "cyclegan"),
+}
+
+
 def _register_builtin():
     from kgan.models import conditional
+    from kgan.models import cyclegan
     from kgan.models import gan
+    from kgan.models import pix2pix
 
     register(ModelEntry(
         name="mlp",
@@ -291,6 +438,37 @@ def _register_builtin():
         flags=("base_filters",),
         check_config=_check_dcgan_config,
         check_data=_check_dcgan_data,
+    ))
+    register(ModelEntry(
+        name="pix2pix",
+        summary="Pix2Pix (Isola et al. 2017): paired translation, see --task",
+        build_networks=_pix2pix_networks,
+        model_class=pix2pix.Pix2Pix,
+        conditional_model_class=None,
+        data=("pairs",),
+        flags=("base_filters", "task", "dataset_b", "l1_weight", "linear_decay"),
+        check_config=_check_translation_config(
+            "pix2pix", ("d_steps", "ema_decay", "penalty", "diff_augment", "instance_noise",
+                        "feature_matching")),
+        check_data=_check_pix2pix_data,
+        make_model=_make_pix2pix,
+        defaults={"task": "super_resolution_x4", "image_size": 32, "linear_decay": True,
+                  "model_name": "translator"},
+    ))
+    register(ModelEntry(
+        name="cyclegan",
+        summary="CycleGAN (Zhu et al. 2017): unpaired, --dataset to --dataset_b",
+        build_networks=_cyclegan_networks,
+        model_class=cyclegan.CycleGAN,
+        conditional_model_class=None,
+        data=("two_domains",),
+        flags=("base_filters", "dataset_b", "a_class", "b_class", "cycle_weight",
+               "identity_weight", "pool_size", "num_blocks", "linear_decay"),
+        check_config=_check_translation_config("cyclegan", ()),
+        check_data=_check_cyclegan_data,
+        make_model=_make_cyclegan,
+        defaults={"loss": "least_squares", "batch_size": 4, "linear_decay": True,
+                  "model_name": "translator"},
     ))
 
 

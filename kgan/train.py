@@ -9,6 +9,8 @@ continues from the last completed epoch.
     kgan-train --dataset=mnist --manual_dir=../shared/data/mnist --epochs=5
     kgan-train --conditioning=projection --epochs=10 --workdir=runs/cgan
     kgan-train --dataset=ring8 --model=mlp --batch_size=256 --latent_dim=2 --epochs=40
+    kgan-train --model=pix2pix --dataset=../shared/data/cifar10_jpeg/train --task=colorize
+    kgan-train --model=cyclegan --dataset=../shared/data/cifar10_jpeg/train --a_class=horse --b_class=deer
     kgan-train --flagfile=mnist.flags
     kgan-train --strategy=mirrored --batch_size=256   # all GPUs of this machine
 
@@ -67,6 +69,22 @@ _HELP = {
     "discriminator input, annealed linearly to 0 over the run (Sønderby et al. 2017; 0: none).",
     "diff_augment": "DiffAugment policy applied to real and fake images before every "
     "discriminator call, e.g. color,translation,cutout (Zhao et al. 2020; '': none).",
+    "task": "Pix2Pix: the pairs to learn. colorize, super_resolution_x2, super_resolution_x4, "
+    "inpaint, edges (derived from the --dataset images), or paired (--dataset a folder of "
+    "side-by-side A|B files, or the A folder beside --dataset_b's B folder).",
+    "dataset_b": "The second image source: CycleGAN's domain B (--dataset is A), or Pix2Pix's "
+    "target folder for --task=paired (files matched by name).",
+    "a_class": "CycleGAN: domain A as this class (name or index) of a labelled --dataset.",
+    "b_class": "CycleGAN: domain B as this class of the same --dataset.",
+    "l1_weight": "Pix2Pix: weight of the L1 term against the cGAN loss (the paper's 100).",
+    "cycle_weight": "CycleGAN: weight of the cycle-consistency L1 (the paper's 10).",
+    "identity_weight": "CycleGAN: weight of the identity L1, relative to --cycle_weight (the "
+    "paper's 0.5; 0 when the domains' channels differ).",
+    "pool_size": "CycleGAN: past fakes in each discriminator's image pool (the paper's 50).",
+    "num_blocks": "CycleGAN: residual blocks of the ResNet generators (6 or 9 in the paper).",
+    "linear_decay": "Hold the learning rates for the first half of the run, then decay them "
+    "linearly to 0 (the CycleGAN and pix2pix schedule; on by default for those models). The "
+    "line is laid out over --epochs when the run starts; a resume keeps it.",
     "preset": "A named recipe that sets the flags you leave out: none, or\n" + presets.describe(),
     "g_learning_rate": "Generator Adam learning rate.",
     "d_learning_rate": "Discriminator Adam learning rate.",
@@ -118,6 +136,9 @@ HELP_GROUPS = (
     ("Mode collapse remedies (README, 'Mode collapse')",
      ("spectral_norm", "minibatch_stddev", "minibatch_discrimination", "pack", "unrolled_steps",
       "unrolled_learning_rate", "feature_matching", "instance_noise", "diff_augment")),
+    ("Image-to-image translation (--model=pix2pix, cyclegan)",
+     ("task", "dataset_b", "a_class", "b_class", "l1_weight", "cycle_weight", "identity_weight",
+      "pool_size", "num_blocks", "linear_decay")),
     ("Optimizers", ("preset", "g_learning_rate", "d_learning_rate", "beta_1", "beta_2")),
     ("Length", ("epochs", "steps_per_epoch", "batch_size", "seed")),
     ("Speed and hardware", ("mixed_precision", "jit_compile", "steps_per_execution",
@@ -132,10 +153,13 @@ def config_from_flags():
     """A `TrainConfig` holding the parsed flags' values, `--preset` filling those not given."""
     values = {f.name: FLAGS[f.name].value for f in dataclasses.fields(training.TrainConfig)}
     preset = values.pop("preset")
-    config = training.TrainConfig(**values)
+    explicit = {name for name in values if FLAGS[name].present}
+    # Built without the model's defaults, which fill only the flags not given.
+    config = training.TrainConfig(**dict(values, model="dcgan"))
+    config.model = values["model"]
+    training.apply_model_defaults(config, explicit)
     config.preset = preset
     if preset in presets.PRESETS:
-        explicit = {name for name in values if FLAGS[name].present}
         training.apply_preset(config, presets.get(preset), explicit)
     return config
 
@@ -164,6 +188,7 @@ def main(argv):
         "history": "History (CSV)",
         "checkpoint": "Checkpoint",
         "export": "SavedModel for TF Serving",
+        "export_b_to_a": "SavedModel B to A",
     }
     for key, label in labels.items():
         if result.paths.get(key):

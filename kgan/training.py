@@ -51,6 +51,20 @@ def apply_preset(config, preset, explicit):
             setattr(config, name, value)
 
 
+def apply_model_defaults(config, explicit):
+    """Gives `config` its `--model` family's defaults (`ModelEntry.defaults`), as a preset."""
+    if config.model not in registry.names():
+        return  # validate() names the bad --model.
+    defaults = registry.get(config.model).defaults
+    if defaults:
+        apply_preset(config, _Settings(defaults), explicit)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Settings:
+    settings: dict
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Everything `train` needs; each field is a `kgan-train` flag of the same name.
@@ -90,6 +104,16 @@ class TrainConfig:
     feature_matching: str = ""
     instance_noise: float = 0.0
     diff_augment: str = ""
+    task: str = ""
+    dataset_b: str = ""
+    a_class: str = ""
+    b_class: str = ""
+    l1_weight: float = 100.0
+    cycle_weight: float = 10.0
+    identity_weight: float = 0.5
+    pool_size: int = 50
+    num_blocks: int = 6
+    linear_decay: bool = False
     preset: str = "none"
     g_learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
@@ -117,6 +141,7 @@ class TrainConfig:
         # the flags the command line left out (kgan.train.config_from_flags).
         from kgan import presets
 
+        apply_model_defaults(self, explicit=())
         if self.preset in presets.PRESETS:
             apply_preset(self, presets.get(self.preset), explicit=())
 
@@ -199,6 +224,50 @@ class TrainConfig:
                     f"--dataset={self.dataset} holds points. Received: --diff_augment={self.diff_augment}"
                 )
 
+    def _validate_translation(self):
+        """The flags of Pix2Pix and CycleGAN: which family reads them, and their values."""
+        defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+        for name, families in registry.TRANSLATION_FLAGS.items():
+            if self.model not in families and getattr(self, name) != defaults[name]:
+                raise ConfigError(
+                    f"--{name} applies to --model={'/'.join(families)}. "
+                    f"Received: --{name}={getattr(self, name)} with --model={self.model}"
+                )
+        for name in ("l1_weight", "cycle_weight", "identity_weight"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0.0 <= value < float("inf")):
+                raise ConfigError(f"--{name} must be a number >= 0. Received: --{name}={value}")
+        _check_int("pool_size", self.pool_size, 0)
+        _check_int("num_blocks", self.num_blocks, 1)
+        if self.model == "pix2pix":
+            from kgan.datasets import translation_tasks
+
+            tasks = translation_tasks.TASKS + ("paired",)
+            _check_choice("task", self.task, tasks)
+            if self.dataset_b and self.task != "paired":
+                raise ConfigError(
+                    "--dataset_b names the target folder of --task=paired; the other tasks "
+                    f"derive their sources from --dataset. Received: --dataset_b={self.dataset_b} "
+                    f"with --task={self.task}"
+                )
+        if self.model == "cyclegan":
+            if bool(self.a_class) != bool(self.b_class):
+                raise ConfigError(
+                    "--a_class and --b_class name the two domains' classes together. "
+                    f"Received: --a_class={self.a_class!r}, --b_class={self.b_class!r}"
+                )
+            if not self.dataset_b and not self.a_class:
+                raise ConfigError(
+                    "--model=cyclegan needs two domains: --dataset_b=SOURCE beside --dataset, or "
+                    "--a_class and --b_class of one labelled --dataset. "
+                    f"Received: --dataset={self.dataset} alone"
+                )
+        if self.dataset_b:
+            try:
+                _check_image_source(self.dataset_b)
+            except ConfigError as error:
+                raise ConfigError(str(error).replace("--dataset", "--dataset_b")) from error
+
     def validate(self):
         """Raises `ConfigError` naming the first setting that cannot work."""
         _check_choice("model", self.model, registry.names())
@@ -215,6 +284,7 @@ class TrainConfig:
 
         _check_choice("preset", self.preset, presets.NAMES)
         self._validate_remedies()
+        self._validate_translation()
         for name in ("epochs", "batch_size", "latent_dim", "base_filters", "d_steps",
                      "steps_per_execution", "sample_every", "num_samples"):
             _check_int(name, getattr(self, name), 1)
@@ -348,9 +418,17 @@ class TrainResult:
     paths: dict
 
 
-def _optimizer(config, learning_rate):
+def _optimizer(config, learning_rate, total_steps=None):
     import keras
 
+    if config.linear_decay and total_steps:
+        from kgan import schedules
+
+        # The CycleGAN and pix2pix code's policy: the rate held for the first half of
+        # the run, then lowered linearly to 0. The schedule is saved with the
+        # optimizer, so a resumed run (even with more --epochs) keeps its line.
+        constant = total_steps // 2
+        learning_rate = schedules.LinearDecay(learning_rate, constant, max(1, total_steps - constant))
     # Under mixed_float16, GAN.compile wraps it in a LossScaleOptimizer.
     return keras.optimizers.Adam(learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
 
@@ -365,6 +443,10 @@ class _TrainingData:
     # Set for conditional training only.
     num_classes: object = None
     class_names: object = None
+    # Set for translation only: the input images' shape, and the examples of its grids
+    # (Pix2Pix's (sources, targets), CycleGAN's (a, b)).
+    source_shape: object = None
+    examples: object = None
 
 
 def _data(config, initial_epoch):
@@ -385,6 +467,9 @@ def _data(config, initial_epoch):
         return _TrainingData(dataset, steps, (toy_lib.get(config.dataset).dim,))
     from kgan.datasets import images
 
+    entry = registry.get(config.model)
+    if entry.translates:
+        return _translation_data(config, entry, initial_epoch)
     if config.dataset == STACKED_MNIST:
         data = _stacked_mnist_data(config)
     else:
@@ -410,6 +495,66 @@ def _data(config, initial_epoch):
     if not config.is_conditional:
         return _TrainingData(dataset, steps, data.image_shape)
     return _TrainingData(dataset, steps, data.image_shape, data.num_classes, data.class_names)
+
+
+def _translation_data(config, entry, initial_epoch):
+    """Pix2Pix's `(source, target)` or CycleGAN's `(a, b)` batches, as `_TrainingData`."""
+    import numpy as np
+
+    from kgan.datasets import images
+    # Through their modules' members: kgan.datasets.paired and .unpaired are functions.
+    from kgan.datasets.paired import paired, paired_dataset, paired_steps_per_epoch
+    from kgan.datasets.translation_tasks import paired_task
+    from kgan.datasets.unpaired import unpaired, unpaired_dataset, unpaired_steps_per_epoch
+
+    source = dict(split=config.split, data_dir=config.data_dir or None,
+                  manual_dir=config.manual_dir or None, image_size=config.image_size or None)
+    num_examples = min(16, config.num_samples)
+    try:
+        if "pairs" in entry.data:
+            if config.task == "paired":
+                data = paired(config.dataset, config.dataset_b or None, **source)
+            else:
+                data = paired_task(
+                    images.load_images(config.dataset, **source), config.task, seed=config.seed)
+            steps_per_pass = paired_steps_per_epoch(data, config.batch_size)
+            make = lambda epoch: paired_dataset(  # noqa: E731
+                data, config.batch_size, seed=config.seed, initial_epoch=epoch)
+            first, second = data.sources, data.targets
+            description = f"its {data.name} pairs are {data.targets.shape[1]}x{data.targets.shape[2]}"
+        else:
+            data = unpaired(config.dataset, config.dataset_b or None,
+                                         a_class=config.a_class or None,
+                                         b_class=config.b_class or None, **source)
+            steps_per_pass = unpaired_steps_per_epoch(data, config.batch_size)
+            make = lambda epoch: unpaired_dataset(  # noqa: E731
+                data, config.batch_size, seed=config.seed, initial_epoch=epoch)
+            first, second = (_first_images(domain, num_examples) for domain in (data.a, data.b))
+            description = images.describe(data.b)
+    except ValueError as error:
+        if isinstance(error, ConfigError):
+            raise
+        raise ConfigError(str(error).splitlines()[0]) from error
+    target_shape, source_shape = tuple(second.shape[1:]), tuple(first.shape[1:])
+    if entry.check_data:
+        entry.check_data(config, target_shape, description)
+    steps = config.steps_per_epoch or steps_per_pass
+    passes_done, batches_into_pass = divmod(initial_epoch * steps, steps_per_pass)
+    dataset = make(passes_done).skip(batches_into_pass)
+    examples = tuple(np.asarray(x[:num_examples], np.float32) / 127.5 - 1.0
+                     for x in (first, second))
+    return _TrainingData(dataset, steps, target_shape, source_shape=source_shape,
+                         examples=examples)
+
+
+def _first_images(data, count):
+    """The first `count` uint8 images of an `ImageData`, in memory or streamed."""
+    import numpy as np
+
+    if data.in_memory:
+        return data.images[:count]
+    batch = next(iter(data.dataset.map(lambda x, *_: x).batch(count).take(1)))
+    return np.asarray(batch)
 
 
 def _stacked_mnist_data(config):
@@ -460,7 +605,10 @@ def _callbacks(config, data):
     from kgan import callbacks
 
     monitors = []
-    if config.is_toy:
+    if data.examples is not None:
+        monitors.append(callbacks.TranslationGrid(
+            os.path.join(config.workdir, "samples"), data.examples, every=config.sample_every))
+    elif config.is_toy:
         monitors.append(
             callbacks.ToyMonitor(os.path.join(config.workdir, "samples"), config.dataset,
                                  every=config.sample_every, seed=config.seed)
@@ -492,7 +640,8 @@ def _collapse_monitor(config, data):
     Unconditional runs on digits and clothing use the shipped classifier's class
     histogram; Stacked MNIST counts the digit triples. Toy runs have `ToyMonitor`.
     """
-    if not config.collapse_monitor or config.is_toy or config.is_conditional:
+    if (not config.collapse_monitor or config.is_toy or config.is_conditional
+            or data.examples is not None):
         return None
     from kgan import callbacks
 
@@ -810,29 +959,39 @@ def _load_or_build(config, checkpoint_path, data):
     if checkpoint_path:
         gan = keras.saving.load_model(checkpoint_path)
         _check_checkpoint(config, gan, data)
-        for network in (gan.generator, gan.discriminator):
+        for network in _networks(gan):
             _set_batchnorm_synchronization(network, config.sync_batchnorm)
         return gan
     entry = registry.get(config.model)
-    spec = registry.NetworkSpec(data.sample_shape, data.num_classes if config.is_conditional else None)
-    generator, discriminator = entry.build_networks(config, spec)
+    spec = registry.NetworkSpec(data.sample_shape, data.num_classes if config.is_conditional else None,
+                                source_shape=data.source_shape)
+    networks = entry.build_networks(config, spec)
     if config.sync_batchnorm:
-        generator = distribute_lib.synchronize_batchnorm(generator)
-        discriminator = distribute_lib.synchronize_batchnorm(discriminator)
-    gan = entry.build_model(config, generator, discriminator, spec,
-                            total_steps=config.epochs * data.steps)
+        networks = [distribute_lib.synchronize_batchnorm(network) for network in networks]
+    total_steps = config.epochs * data.steps
+    gan = entry.build(config, networks, spec, total_steps=total_steps)
     loss = losses.get(config.loss)
     if config.label_smoothing:
         loss = type(loss)(label_smoothing=config.label_smoothing)
+    # CycleGAN takes no discriminator penalty (its check_config refuses --penalty).
+    penalty = {} if hasattr(gan, "generator_ab") else dict(
+        penalty=None if config.penalty == "none" else config.penalty)
     gan.compile(
-        d_optimizer=_optimizer(config, config.d_learning_rate),
-        g_optimizer=_optimizer(config, config.g_learning_rate),
+        d_optimizer=_optimizer(config, config.d_learning_rate, total_steps),
+        g_optimizer=_optimizer(config, config.g_learning_rate, total_steps),
         loss=loss,
-        penalty=None if config.penalty == "none" else config.penalty,
         jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution,
+        **penalty,
     )
     return gan
+
+
+def _networks(gan):
+    """The networks of a loaded model: a GAN's two, CycleGAN's four."""
+    if hasattr(gan, "generator_ab"):
+        return gan.generators + gan.discriminators
+    return (gan.generator, gan.discriminator)
 
 
 def _check_checkpoint(config, gan, data):
@@ -846,6 +1005,12 @@ def _check_checkpoint(config, gan, data):
         )
     # Resuming one kind of model with another's data pipeline would fail inside
     # fit() (labels where none are expected, or the reverse).
+    if type(gan) is not registry.get(config.model).model_class and not getattr(
+            gan, "conditioning", None):
+        raise ConfigError(
+            f"The checkpoint in {config.checkpoint_dir} holds a {type(gan).__name__}: {advice}. "
+            f"Received: --model={config.model}"
+        )
     trained = getattr(gan, "conditioning", "none")
     if trained != config.conditioning:
         raise ConfigError(
@@ -867,9 +1032,12 @@ def _checkpoint_settings(gan):
 
     from kgan import losses
 
-    settings = {"latent_dim": gan.latent_dim, "d_steps": gan.d_steps, "d_batch": gan.d_batch,
-                "seed": gan.seed, "reuse_fakes": gan.reuse_fakes,
-                "ema_decay": getattr(gan, "ema_decay", None) or 0.0}
+    settings = {"seed": gan.seed}
+    if hasattr(gan, "d_steps"):  # CycleGAN has its own step.
+        settings.update(d_steps=gan.d_steps, d_batch=gan.d_batch, reuse_fakes=gan.reuse_fakes,
+                        ema_decay=getattr(gan, "ema_decay", None) or 0.0)
+    if getattr(gan, "latent_dim", None):
+        settings["latent_dim"] = gan.latent_dim
     for name, loss_class in losses.LOSSES.items():
         if type(gan.gan_loss) is loss_class:
             settings["loss"] = name
@@ -922,9 +1090,14 @@ def _written_paths(config, monitors):
     from kgan.callbacks import checkpoint
 
     paths["checkpoint"] = checkpoint.latest_checkpoint(config.checkpoint_dir)[1]
-    version = export.latest_version(config.resolved_export_dir, config.model_name)
-    paths["export"] = (
-        None if version is None
-        else os.path.join(config.resolved_export_dir, config.model_name, str(version))
-    )
+    names = {"export": config.model_name}
+    if config.model == "cyclegan":
+        names = {"export": f"{config.model_name}_a_to_b",
+                 "export_b_to_a": f"{config.model_name}_b_to_a"}
+    for key, model_name in names.items():
+        version = export.latest_version(config.resolved_export_dir, model_name)
+        paths[key] = (
+            None if version is None
+            else os.path.join(config.resolved_export_dir, model_name, str(version))
+        )
     return paths

@@ -12,14 +12,14 @@ from kgan import training
 
 
 def test_the_shipped_entries():
-    assert registry.names() == ("mlp", "dcgan")
+    assert registry.names() == ("mlp", "dcgan", "pix2pix", "cyclegan")
     dcgan = registry.get("dcgan")
     assert dcgan.model_class is kgan.GAN and dcgan.conditional_model_class is kgan.ConditionalGAN
     assert dcgan.data == ("images",) and "vectors" in registry.get("mlp").data
     assert registry.describe().splitlines() == [
         f"{name}: {registry.get(name).summary}" for name in registry.names()
     ]
-    with pytest.raises(ValueError, match="--model must be one of mlp, dcgan. Received: --model=gan"):
+    with pytest.raises(ValueError, match="--model must be one of mlp, dcgan, pix2pix, cyclegan. Received: --model=gan"):
         registry.get("gan")
 
 
@@ -29,8 +29,8 @@ def test_bad_entries_are_refused():
         registry.register(entry)
     import dataclasses
 
-    with pytest.raises(ValueError, match=r"Received: data=\('pairs',\)"):
-        registry.register(dataclasses.replace(entry, name="x", data=("pairs",)))
+    with pytest.raises(ValueError, match=r"Received: data=\('sounds',\)"):
+        registry.register(dataclasses.replace(entry, name="x", data=("sounds",)))
     with pytest.raises(ValueError, match="Received: entry='mlp'"):
         registry.register("mlp")
 

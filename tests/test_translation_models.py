@@ -285,3 +285,21 @@ def test_linear_decay_schedule():
     assert kgan.schedules.LinearDecay.from_config(schedule.get_config()).decay_steps == 4
     with pytest.raises(ValueError, match="decay_steps=0"):
         kgan.schedules.LinearDecay(2e-4, 10, 0)
+
+
+def test_checkpointed_dropout_resumes_its_masks(tmp_path):
+    x = keras.Input((400,))
+    model = keras.Model(x, kgan.layers.CheckpointedDropout(0.25, seed=3)(x))
+    ones = np.ones((50, 400), "float32")
+    first = model(ones, training=True).numpy()
+    assert set(np.unique(first)) == {0.0, np.float32(1 / 0.75)}
+    assert abs((first == 0).mean() - 0.25) < 0.01
+    np.testing.assert_array_equal(model(ones, training=False), ones)
+    path = os.path.join(tmp_path, "dropout.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    # Keras's Dropout would draw fresh masks here; this one goes on where it was.
+    np.testing.assert_array_equal(loaded(ones, training=True), model(ones, training=True))
+    assert not np.array_equal(model(ones, training=True), first)
+    with pytest.raises(ValueError, match="rate=1.0"):
+        kgan.layers.CheckpointedDropout(1.0)

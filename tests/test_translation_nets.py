@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 from keras import layers
 
+import kgan
 from kgan import nets
 from kgan.models.gan import output_range
 from kgan.nets.cyclegan import ReflectionPadding2D
@@ -128,7 +129,7 @@ def test_unet_layers_follow_the_paper():
         layer.negative_slope == pytest.approx(0.2) for layer in _layers_of_type(model, layers.LeakyReLU)
     )
     # The paper's CD512-CD1024-CD1024-C1024...: dropout in the first 3 decoder blocks.
-    assert [layer.name for layer in _layers_of_type(model, layers.Dropout)] == [
+    assert [layer.name for layer in _layers_of_type(model, kgan.layers.CheckpointedDropout)] == [
         "up_1_dropout",
         "up_2_dropout",
         "up_3_dropout",
@@ -150,13 +151,13 @@ def test_unet_norm_options():
 def test_unet_dropout_is_the_noise_only_in_training_mode():
     x = _images(16, 3)
     model = nets.unet_generator(image_size=16, base_filters=BASE_FILTERS, num_dropout_layers=3)
-    assert len(_layers_of_type(model, layers.Dropout)) == 3
+    assert len(_layers_of_type(model, kgan.layers.CheckpointedDropout)) == 3
     assert not np.array_equal(_numpy(model(x, training=True)), _numpy(model(x, training=True)))
     np.testing.assert_array_equal(_numpy(model(x, training=False)), _numpy(model(x, training=False)))
 
     # Without dropout, training mode is deterministic: the noise above is dropout's.
     model = nets.unet_generator(image_size=16, base_filters=BASE_FILTERS, num_dropout_layers=0)
-    assert not _layers_of_type(model, layers.Dropout)
+    assert not _layers_of_type(model, kgan.layers.CheckpointedDropout)
     np.testing.assert_array_equal(_numpy(model(x, training=True)), _numpy(model(x, training=True)))
 
 

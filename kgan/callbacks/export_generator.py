@@ -5,12 +5,17 @@ import os
 import keras
 
 from kgan.serving import export
+from kgan.serving import translate_export
 from kgan._validation import check_int
 from kgan.callbacks._common import is_chief as _is_chief
 
 
 class ExportGenerator(keras.callbacks.Callback):
     """Writes the generator as a new TensorFlow Serving version as training goes.
+
+    For a translation model (`kgan.Pix2Pix`, `kgan.CycleGAN`) it writes the
+    translators instead, with `kgan.serving.export_translator` (see
+    `translator_exports` for their names).
 
     Each export is a new integer version under `<export_dir>/<model_name>/`,
     written atomically by `kgan.serving.export.export_generator`, so a server watching
@@ -77,12 +82,34 @@ class ExportGenerator(keras.callbacks.Callback):
     def _export(self):
         if not _is_chief(self.model):
             return
-        path = export.export_generator(
-            self.model,
-            self.export_dir,
-            model_name=self.model_name,
-            keep=self.keep,
-            output_range=self.output_range,
-        )
-        self.exported.append(path)
+        translators = translator_exports(self.model, self.model_name)
+        if translators is None:
+            self.exported.append(export.export_generator(
+                self.model,
+                self.export_dir,
+                model_name=self.model_name,
+                keep=self.keep,
+                output_range=self.output_range,
+            ))
+        for model_name, translator in translators or ():
+            self.exported.append(translate_export.export_translator(
+                translator, self.export_dir, model_name=model_name, keep=self.keep,
+                input_range=self.output_range, output_range=self.output_range,
+            ))
         self._exported_epoch = self._last_epoch
+
+
+def translator_exports(model, model_name):
+    """The `(model_name, translator)` pairs a translation model exports, or None for a GAN.
+
+    Pix2Pix exports its generator (the EMA one with `ema_decay`) as `model_name`;
+    CycleGAN exports both directions as two models, `<model_name>_a_to_b` and
+    `<model_name>_b_to_a`, each with the same `translate` signatures, so a client
+    asks for a direction by model name.
+    """
+    if hasattr(model, "generator_ab"):
+        return [(f"{model_name}_a_to_b", model.generator_ab),
+                (f"{model_name}_b_to_a", model.generator_ba)]
+    if hasattr(model, "translate"):
+        return [(model_name, model.sampling_generator())]
+    return None

@@ -6,6 +6,8 @@
   closeness to the rest of its batch, appended to its features;
 - `ImagePool` (Shrivastava et al., 2017): a history of generated images that
   CycleGAN's discriminators see beside the newest ones;
+- `CheckpointedDropout`: dropout whose random state is saved with the model, so
+  a resumed run draws the same masks (the Pix2Pix U-Net's noise);
 - `spectral_normalize(model)` (Miyato et al., 2018): a copy of a model with its
   Dense and convolution layers in `keras.layers.SpectralNormalization`.
 
@@ -18,12 +20,14 @@ Example:
 >>> discriminator = kgan.layers.spectral_normalize(discriminator)
 """
 
+from kgan.layers.dropout import CheckpointedDropout
 from kgan.layers.image_pool import ImagePool
 from kgan.layers.minibatch import MinibatchDiscrimination
 from kgan.layers.minibatch import MinibatchStdDev
 from kgan.layers.spectral import spectral_normalize
 
 __all__ = [
+    "CheckpointedDropout",
     "ImagePool",
     "MinibatchDiscrimination",
     "MinibatchStdDev",

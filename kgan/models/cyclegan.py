@@ -159,6 +159,11 @@ class CycleGAN(keras.Model):
         self.built = True
 
     @property
+    def sample_shape(self):
+        """The shape of one image of domain B, what `generator_ab` makes."""
+        return self.shape_b
+
+    @property
     def generators(self):
         return (self.generator_ab, self.generator_ba)
 

@@ -24,6 +24,7 @@ import numbers
 import keras
 from keras import layers
 
+from kgan.layers import dropout as dropout_lib
 from kgan.nets._common import _LEAKY_RELU_SLOPE
 from kgan.nets._common import _check_positive_int
 from kgan.nets._common import _is_int
@@ -108,6 +109,7 @@ def unet_generator(
     dropout=0.5,
     num_dropout_layers=3,
     norm="batch",
+    residual=False,
     name="unet_generator",
 ):
     """Pix2Pix U-Net generator (Isola et al., 2017).
@@ -131,9 +133,10 @@ def unet_generator(
     size of 1). It feeds the decoder through a ReLU, as in the reference code.
 
     Dropout: the paper gives the generator no noise input `z`; its only noise is
-    `Dropout(dropout)` after the normalization of the first
-    `num_dropout_layers` decoder blocks (the `CD` layers), applied "at both
-    training and test time". A Keras `Dropout` layer is active only when the
+    dropout after the normalization of the first `num_dropout_layers` decoder
+    blocks (the `CD` layers), applied "at both training and test time". It is
+    `kgan.layers.CheckpointedDropout`, whose random state checkpoints keep, so
+    a resumed run draws the masks of the uninterrupted one. It is active only when the
     model is called with `training=True`: call `generator(x, training=True)` to
     sample with the paper's noise at test time; `generator(x)` and
     `generator.predict(x)` are deterministic. `training=True` also makes batch
@@ -155,6 +158,13 @@ def unet_generator(
             number of decoder blocks before the output layer).
         norm: `"batch"`, `"instance"` or None. Normalization of every
             convolution but the first, the bottleneck and the output.
+        residual: bool. Learn a correction of the source instead of the image:
+            the output is `tanh(atanh(source) + U-Net(source))`, with the last
+            layer's weights starting at 0, so the untrained network returns its
+            input. For tasks whose source is a degraded target of the same
+            channels (super-resolution, restoration), where the plain U-Net must
+            first learn to copy. Not in the paper; needs `in_channels ==
+            out_channels`.
         name: string. Name of the model.
 
     Returns:
@@ -184,6 +194,14 @@ def unet_generator(
     _check_positive_int("out_channels", out_channels)
     _check_positive_int("base_filters", base_filters)
     _check_positive_int("max_filters", max_filters)
+    if not isinstance(residual, bool):
+        raise ValueError(f"`residual` must be True or False. Received: residual={residual!r}")
+    if residual and in_channels != out_channels:
+        raise ValueError(
+            "`residual=True` adds a correction to the source, which needs as many channels "
+            f"in as out. Received: residual=True with in_channels={in_channels}, "
+            f"out_channels={out_channels}"
+        )
     if max_filters < base_filters:
         raise ValueError(
             "`max_filters` must be >= `base_filters`. "
@@ -262,7 +280,7 @@ def unet_generator(
             f"up_{j}",
         )
         if j <= num_dropout_layers:
-            x = layers.Dropout(dropout, name=f"up_{j}_dropout")(x)
+            x = dropout_lib.CheckpointedDropout(dropout, name=f"up_{j}_dropout")(x)
         x = layers.ReLU(name=f"up_{j}_relu")(x)
         x = layers.Concatenate(name=f"up_{j}_skip")([x, skip])
 
@@ -272,13 +290,27 @@ def unet_generator(
         _PIX2PIX_KERNEL_SIZE,
         strides=2,
         padding="same",
-        kernel_initializer=_dcgan_initializer(),
+        kernel_initializer="zeros" if residual else _dcgan_initializer(),
         name="output_conv",
     )(x)
+    if residual:
+        # The correction is added before the tanh, to the source's own pre-image, so
+        # that the untrained network returns its input (the bicubic baseline of
+        # super-resolution, the damaged image of restoration) and the output stays a
+        # tanh that kgan reads as [-1, 1].
+        x = layers.Add(name="residual")([x, _ArcTanh(name="source_arctanh")(source)])
     # A separate float32 activation layer keeps images in full precision under
     # mixed precision, and lets `kgan.models.gan.output_range` read the tanh.
     images = layers.Activation("tanh", dtype="float32", name="images")(x)
     return keras.Model(source, images, name=name)
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class _ArcTanh(layers.Layer):
+    """atanh of images in [-1, 1], clipped just inside so that +-1 stay finite."""
+
+    def call(self, images):
+        return keras.ops.arctanh(keras.ops.clip(images, -0.999, 0.999))
 
 
 def _patchgan_layers(num_layers):

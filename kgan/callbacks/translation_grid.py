@@ -55,6 +55,19 @@ def _mosaics(panels, output_range):
     return [grid_lib._mosaic(p) for p in pixels]
 
 
+def save_panels(panels, path, output_range=(-1.0, 1.0)):
+    """Draws `(title, images)` panels side by side, the same examples in the same places.
+
+    Example:
+
+    >>> kgan.callbacks.translation_grid.save_panels(
+    ...     [("source", gray), ("L1", l1_outputs), ("pix2pix", outputs), ("target", colour)],
+    ...     "colorize.png")
+    """
+    figure = grid_lib._grid_figure(_mosaics(panels, output_range), [t for t, _ in panels])
+    return save_figure(figure, path)
+
+
 def save_translation_grid(model, examples, path, output_range=(-1.0, 1.0)):
     """Draws `translation_panels(model, examples)` side by side and writes a PNG.
 
@@ -62,9 +75,7 @@ def save_translation_grid(model, examples, path, output_range=(-1.0, 1.0)):
 
     >>> kgan.callbacks.save_translation_grid(pix2pix, (sources[:16], targets[:16]), "grid.png")
     """
-    panels = translation_panels(model, examples)
-    figure = grid_lib._grid_figure(_mosaics(panels, output_range), [t for t, _ in panels])
-    return save_figure(figure, path)
+    return save_panels(translation_panels(model, examples), path, output_range)
 
 
 class TranslationGrid(keras.callbacks.Callback):

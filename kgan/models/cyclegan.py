@@ -59,6 +59,12 @@ def _check_networks(generator_ab, generator_ba, discriminator_a, discriminator_b
     return shape_a, shape_b
 
 
+def _treats_samples_apart(network):
+    """Whether no layer of `network` mixes the samples of a batch (no BatchNormalization)."""
+    return not any(isinstance(layer, keras.layers.BatchNormalization)
+                   for layer in network._flatten_layers(include_self=False))
+
+
 def _check_weight(name, value):
     if (not isinstance(value, numbers.Real) or isinstance(value, bool)
             or not np.isfinite(value) or value < 0):
@@ -150,6 +156,8 @@ class CycleGAN(keras.Model):
         self.generator_ba = generator_ba
         self.discriminator_a = discriminator_a
         self.discriminator_b = discriminator_b
+        self._per_sample = {id(network): _treats_samples_apart(network) for network in
+                            (generator_ab, generator_ba, discriminator_a, discriminator_b)}
         self.pool_a = image_pool_lib.ImagePool(self.pool_size, name="pool_a")
         self.pool_b = image_pool_lib.ImagePool(self.pool_size, name="pool_b")
         self.pool_a.build((None,) + self.shape_a)
@@ -257,28 +265,43 @@ class CycleGAN(keras.Model):
             checked.append(tf.cast(images, tf.float32))
         return checked
 
+    def _apply(self, network, batches, training):
+        """`network` on each of `batches`: in one call when its layers treat samples apart.
+
+        Instance-normalized networks (CycleGAN's) give each sample the same output
+        alone or in a larger batch, so their calls on several batches are merged into
+        one: on a CPU a step of batch 4 runs faster as a few calls of 8 than as many
+        of 4. A network with BatchNormalization is called per batch, as its
+        statistics depend on the batch.
+        """
+        if len(batches) == 1 or not self._per_sample[id(network)]:
+            return [network(x, training=training) for x in batches]
+        sizes = [tf.shape(x)[0] for x in batches]
+        return tf.split(network(tf.concat(batches, 0), training=training), sizes, axis=0)
+
     def _generator_losses(self, a, b, training):
         """G's total loss and its parts, and the fakes, for a batch."""
-        fake_b = self.generator_ab(a, training=training)
-        fake_a = self.generator_ba(b, training=training)
+        identity_terms = bool(self.identity_weight)
+        # The translations and the identity images come from the same generator calls.
+        fake_b, *same_b = self._apply(self.generator_ab, [a, b] if identity_terms else [a], training)
+        fake_a, *same_a = self._apply(self.generator_ba, [b, a] if identity_terms else [b], training)
+        (cycled_a,) = self._apply(self.generator_ba, [fake_b], training)
+        (cycled_b,) = self._apply(self.generator_ab, [fake_a], training)
         adversarial = (self.gan_loss.generator_loss(self.discriminator_b(fake_b, training=training))
                        + self.gan_loss.generator_loss(self.discriminator_a(fake_a, training=training)))
-        cycle = (reconstruction_lib.mean_absolute_error(self.generator_ba(fake_b, training=training), a)
-                 + reconstruction_lib.mean_absolute_error(self.generator_ab(fake_a, training=training), b))
+        mae = reconstruction_lib.mean_absolute_error
+        cycle = mae(cycled_a, a) + mae(cycled_b, b)
         g_loss = adversarial + self.cycle_weight * cycle
-        if self.identity_weight:
-            identity = (reconstruction_lib.mean_absolute_error(self.generator_ba(a, training=training), a)
-                        + reconstruction_lib.mean_absolute_error(self.generator_ab(b, training=training), b))
+        if identity_terms:
+            identity = mae(same_a[0], a) + mae(same_b[0], b)
             g_loss += self.cycle_weight * self.identity_weight * identity
         else:
             identity = tf.constant(0.0)
         return g_loss, cycle, identity, fake_a, fake_b
 
     def _discriminator_losses(self, a, b, fake_a, fake_b, training):
-        real_a = self.discriminator_a(a, training=training)
-        real_b = self.discriminator_b(b, training=training)
-        scores_a = self.discriminator_a(fake_a, training=training)
-        scores_b = self.discriminator_b(fake_b, training=training)
+        real_a, scores_a = self._apply(self.discriminator_a, [a, fake_a], training)
+        real_b, scores_b = self._apply(self.discriminator_b, [b, fake_b], training)
         d_loss = (self.gan_loss.discriminator_loss(real_a, scores_a)
                   + self.gan_loss.discriminator_loss(real_b, scores_b))
         output = self._discriminator_output

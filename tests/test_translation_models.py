@@ -303,3 +303,25 @@ def test_checkpointed_dropout_resumes_its_masks(tmp_path):
     assert not np.array_equal(model(ones, training=True), first)
     with pytest.raises(ValueError, match="rate=1.0"):
         kgan.layers.CheckpointedDropout(1.0)
+
+
+def test_translation_grids_show_each_stage(tmp_path):
+    sources, targets = _pairs(4)
+    pix2pix = _pix2pix()
+    panels = kgan.callbacks.translation_grid.translation_panels(pix2pix, (sources, targets))
+    assert [title for title, _ in panels] == ["source", "translation", "target"]
+    np.testing.assert_allclose(panels[1][1], pix2pix.generator(sources).numpy(), atol=1e-6)
+    a, b = _domains()
+    cyclegan = _cyclegan()
+    panels = dict(kgan.callbacks.translation_grid.translation_panels(cyclegan, (a, b)))
+    assert list(panels) == ["A", "A\u2192B", "A\u2192B\u2192A", "B", "B\u2192A", "B\u2192A\u2192B"]
+    np.testing.assert_allclose(
+        panels["A\u2192B\u2192A"],
+        cyclegan.generator_ba(cyclegan.generator_ab(a)).numpy(), atol=1e-5)
+    grid = kgan.callbacks.TranslationGrid(str(tmp_path), (a, b), every=1)
+    cyclegan.compile()
+    cyclegan.fit(a, b, batch_size=2, epochs=2, verbose=0, callbacks=[grid])
+    names = sorted(os.listdir(tmp_path))
+    assert names == ["evolution.png", "translations_epoch_0001.png", "translations_epoch_0002.png"]
+    with pytest.raises(ValueError, match="must be a pair"):
+        kgan.callbacks.TranslationGrid(str(tmp_path), a)

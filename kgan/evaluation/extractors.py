@@ -12,6 +12,9 @@ number of images. `get_extractor(name)` builds one:
 - `"mnist"`, `"fashion_mnist"`: the small CNNs shipped with kgan
   (`kgan.evaluation.classifier`), 128 features and 10 classes, for 28x28x1 images.
   They work offline and judge digits and garments by what matters in those domains.
+- `"cifar10"`: the small CNN shipped with kgan for 32x32x3 images (trained on the JPEG
+  copy of CIFAR-10's training images), 128 features and CIFAR-10's 10 classes, offline.
+  Grayscale 32x32 images are repeated to 3 channels.
 
 Inputs are uint8 images in [0, 255] or floats in [-1, 1] (a tanh generator's output),
 of shape `(N, height, width, channels)`.
@@ -21,8 +24,11 @@ StyleGAN...) use the 2015 Inception graph released with TensorFlow (`pool_3` fea
 1008 classes, a slightly different variant of InceptionV3). Keras's ImageNet
 InceptionV3 is another network with the same 2048-d pool layer, so FIDs computed with
 it are of the same kind as published values but not identical to them: compare only
-FIDs computed with the same extractor, and say which. The same holds for the MNIST and Fashion-MNIST
-classifiers, whose numbers are on a scale of their own.
+FIDs computed with the same extractor, and say which. The same holds for the MNIST,
+Fashion-MNIST and CIFAR-10 classifiers, whose numbers are on a scale of their own: a
+`"cifar10"` FID is not an Inception FID, and the images it was trained on (and that
+kgan's tests and benchmarks score against) are JPEG re-encodings, not CIFAR-10's exact
+pixels, so it cannot be set beside a published CIFAR-10 FID either.
 
 Example:
 
@@ -291,10 +297,10 @@ def get_extractor(name, weights=None, batch_size=None):
     """Builds a feature extractor by name.
 
     Args:
-        name: `"inception"`, `"mnist"` or `"fashion_mnist"`.
+        name: `"inception"`, `"mnist"`, `"fashion_mnist"` or `"cifar10"`.
         weights: `None` (default): the standard weights, ImageNet for `"inception"`
             (downloaded once by Keras into `~/.keras/models`, or found there), the
-            weights shipped with kgan for `"mnist"` and `"fashion_mnist"`.
+            weights shipped with kgan for `"mnist"`, `"fashion_mnist"` and `"cifar10"`.
             `"imagenet"` (inception only): the same. A path: a local weights file
             (for `"inception"` the Keras `.h5` file of `INCEPTION_WEIGHTS_URL`, or a
             `.weights.h5`; for the classifiers a `.weights.h5` written by
@@ -316,6 +322,8 @@ def get_extractor(name, weights=None, batch_size=None):
 
     >>> get_extractor("mnist")
     FeatureExtractor(name='mnist', num_features=128, num_classes=10, image_size=(28, 28), batch_size=500)
+    >>> get_extractor("cifar10").image_size
+    (32, 32)
     >>> inception = get_extractor("inception", weights="downloads/" + INCEPTION_WEIGHTS_FILE)
     >>> inception.features(images).shape
     (N, 2048)
@@ -395,11 +403,12 @@ def classifier_extractor(name, weights=None, batch_size=500):
     """A domain classifier (`kgan.evaluation.classifier`) as an extractor.
 
     Features are the 128 activations of its `"features"` layer, logits its 10 outputs.
-    Images must be 28x28x1.
+    Images must be 28x28x1 for `"mnist"` and `"fashion_mnist"`, 32x32 (3 channels, or
+    1 repeated) for `"cifar10"`.
 
     Args:
-        name: `"mnist"` or `"fashion_mnist"`: names the extractor and, with
-            `weights=None`, picks the shipped weights.
+        name: `"mnist"`, `"fashion_mnist"` or `"cifar10"`: names the extractor, picks
+            the network's image shape and, with `weights=None`, the shipped weights.
         weights: see `get_extractor`.
         batch_size: Integer >= 1, the default images per forward pass.
 
@@ -413,14 +422,17 @@ def classifier_extractor(name, weights=None, batch_size=500):
     """
     import keras
 
+    shape = classifier_lib.CLASSIFIER_SHAPES.get(name, classifier_lib.IMAGE_SHAPE)
     if weights is None:
         network = classifier_lib.load_classifier(name)
     elif isinstance(weights, str) and weights == RANDOM_WEIGHTS:
-        network = classifier_lib.build_classifier()
+        network = classifier_lib.build_classifier(image_shape=shape)
     elif isinstance(weights, (str, os.PathLike)) and not (
         isinstance(weights, str) and weights in classifier_lib.SHIPPED_CLASSIFIERS
     ):
-        network = classifier_lib.load_classifier(os.path.expanduser(os.fspath(weights)))
+        network = classifier_lib.load_classifier(
+            os.path.expanduser(os.fspath(weights)), image_shape=shape
+        )
     else:
         raise ValueError(
             f"`weights` of the {name!r} extractor must be None (the shipped weights), "
@@ -429,6 +441,4 @@ def classifier_extractor(name, weights=None, batch_size=500):
     model = keras.Model(
         network.inputs, [network.get_layer(classifier_lib.FEATURE_LAYER).output, network.output]
     )
-    return FeatureExtractor(
-        name, model, classifier_lib.IMAGE_SHAPE[:2], resize=False, batch_size=batch_size
-    )
+    return FeatureExtractor(name, model, shape[:2], resize=False, batch_size=batch_size)

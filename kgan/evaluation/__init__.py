@@ -1,8 +1,9 @@
 """Evaluation of generators: feature extractors for FID, KID and the Inception Score.
 
 `get_extractor(name)` gives a `FeatureExtractor` for `"inception"` (InceptionV3 on
-ImageNet) or for `"mnist"` and `"fashion_mnist"` (small classifiers shipped with kgan,
-offline); its features and class probabilities go to `kgan.metrics`.
+ImageNet) or for `"mnist"`, `"fashion_mnist"` and `"cifar10"` (small classifiers shipped
+with kgan, offline); its features and class probabilities go to `kgan.metrics`.
+`translation` scores image-to-image translators (Pix2Pix, CycleGAN).
 
 Example:
 
@@ -15,6 +16,7 @@ Example:
 
 from kgan.evaluation import classifier
 from kgan.evaluation import extractors
+from kgan.evaluation import translation
 # `classifier.train_classifier` is not re-exported: `kgan.evaluation.train_classifier`
 # names the module of the `kgan-train-classifier` command.
 from kgan.evaluation.classifier import build_classifier, load_classifier
@@ -28,4 +30,5 @@ __all__ = [
     "extractors",
     "get_extractor",
     "load_classifier",
+    "translation",
 ]

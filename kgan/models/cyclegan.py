@@ -10,6 +10,7 @@ from kgan import convolutions as convolutions_lib
 from kgan import losses as losses_lib
 from kgan import random as random_lib
 from kgan.layers import image_pool as image_pool_lib
+from kgan.models import _translation
 from kgan.models import gan as gan_lib
 from kgan.pieces import reconstruction as reconstruction_lib
 from kgan._validation import check_int as _check_int
@@ -248,22 +249,9 @@ class CycleGAN(keras.Model):
                 "kgan.datasets.unpaired_dataset's. Received: batches of "
                 f"{type(data).__name__}{'' if not hasattr(data, 'shape') else tuple(data.shape)}"
             )
-        checked = []
-        for name, images, expected in (("a", first, self.shape_a), ("b", second, self.shape_b)):
-            shape = tuple(images.shape[1:])
-            if len(shape) != 3 or any(s is not None and s != e for s, e in zip(shape, expected)):
-                raise ValueError(
-                    f"CycleGAN's domain {name.upper()} images must have the shape {expected} "
-                    f"that the networks take. Received: {name} images of shape {shape}"
-                )
-            if tf.as_dtype(images.dtype).is_integer:
-                raise ValueError(
-                    f"CycleGAN's images must be floats in [-1, 1]; scale pixels with "
-                    "x / 127.5 - 1 (kgan.datasets.unpaired_dataset does). Received: "
-                    f"{name} images of dtype {tf.as_dtype(images.dtype).name}"
-                )
-            checked.append(tf.cast(images, tf.float32))
-        return checked
+        dataset = "kgan.datasets.unpaired_dataset"
+        return [_translation.checked_images("CycleGAN", "a", first, self.shape_a, dataset),
+                _translation.checked_images("CycleGAN", "b", second, self.shape_b, dataset)]
 
     def _apply(self, network, batches, training):
         """`network` on each of `batches`: in one call when its layers treat samples apart.

@@ -2,8 +2,8 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from kgan.models import _translation
 from kgan.models import conditional as conditional_lib
 from kgan.models import gan as gan_lib
 from kgan.pieces import reconstruction as reconstruction_lib
@@ -151,21 +151,9 @@ class Pix2Pix(gan_lib.GAN):
                 "kgan.datasets.paired_dataset's, or fit(x=sources, y=targets). Received: "
                 f"batches of {_describe(data)}"
             )
-        for name, images, expected in (("source", sources, self.source_shape),
-                                       ("target", targets, self.sample_shape)):
-            shape = tuple(images.shape[1:])
-            if len(shape) != 3 or any(s is not None and s != e for s, e in zip(shape, expected)):
-                raise ValueError(
-                    f"Pix2Pix's {name} images must have the shape {expected} that the networks "
-                    f"take. Received: {name} images of shape {shape}"
-                )
-            if tf.as_dtype(images.dtype).is_integer:
-                raise ValueError(
-                    f"Pix2Pix's {name} images must be floats in the generator's range; scale "
-                    "pixels in [0, 255] with x / 127.5 - 1 (kgan.datasets.paired_dataset does). "
-                    f"Received: {name} images of dtype {tf.as_dtype(images.dtype).name}"
-                )
-        return tf.cast(sources, tf.float32), tf.cast(targets, tf.float32)
+        dataset = "kgan.datasets.paired_dataset"
+        return (_translation.checked_images("Pix2Pix", "source", sources, self.source_shape, dataset),
+                _translation.checked_images("Pix2Pix", "target", targets, self.sample_shape, dataset))
 
     def unpack_batch(self, data):
         """`(targets, sources)`: the targets are the real samples, the sources their condition."""

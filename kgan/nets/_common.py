@@ -98,3 +98,14 @@ def _minibatch_layers(x, minibatch_stddev, minibatch_discrimination):
             num_kernels=minibatch_discrimination, name="minibatch_discrimination"
         )(x)
     return x
+
+
+def _check_dropout(dropout):
+    if (
+        not isinstance(dropout, numbers.Real)
+        or isinstance(dropout, bool)
+        or not 0.0 <= dropout < 1.0
+    ):
+        raise ValueError(
+            f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}"
+        )

@@ -22,7 +22,6 @@ last layers compute in float32.
 """
 
 import math
-import numbers
 
 import keras
 from keras import layers
@@ -46,17 +45,6 @@ def _check_conditioning(conditioning, allowed=CONDITIONINGS):
         raise ValueError(
             f"`conditioning` must be one of {allowed}. "
             f"Received: conditioning={conditioning!r}"
-        )
-
-
-def _check_dropout(dropout):
-    if (
-        not isinstance(dropout, numbers.Real)
-        or isinstance(dropout, bool)
-        or not 0.0 <= dropout < 1.0
-    ):
-        raise ValueError(
-            f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}"
         )
 
 
@@ -250,7 +238,7 @@ def conditional_mlp_discriminator(
     input_shape = _common._as_shape("input_shape", input_shape)
     hidden_units = _common._as_units("hidden_units", hidden_units)
     _common._check_positive_int("embedding_dim", embedding_dim)
-    _check_dropout(dropout)
+    _common._check_dropout(dropout)
     _check_conditioning(conditioning)
     _validation.check_bool("spectral_norm", spectral_norm)
 

@@ -19,13 +19,13 @@ in float32.
 `kgan.nets.cyclegan` reuses the PatchGAN as CycleGAN's discriminator.
 """
 
-import numbers
 
 import keras
 from keras import layers
 
 from kgan.layers import dropout as dropout_lib
 from kgan.nets._common import _LEAKY_RELU_SLOPE
+from kgan.nets._common import _check_dropout
 from kgan.nets._common import _check_positive_int
 from kgan.nets._common import _is_int
 from kgan.nets.dcgan import _dcgan_initializer
@@ -51,17 +51,6 @@ def _check_norm(norm):
         raise ValueError(
             "`norm` must be one of 'batch', 'instance' or None. "
             f"Received: norm={norm!r}"
-        )
-
-
-def _check_dropout(dropout):
-    if (
-        not isinstance(dropout, numbers.Real)
-        or isinstance(dropout, bool)
-        or not 0.0 <= dropout < 1.0
-    ):
-        raise ValueError(
-            f"`dropout` must be a float in [0, 1). Received: dropout={dropout!r}"
         )
 
 

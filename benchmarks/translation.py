@@ -14,7 +14,8 @@ each other, not with published CIFAR-10 figures):
     "L1+cGAN");
   - `pix2pix_residual` (super-resolution): the same with `unet_generator(residual=True)`,
     which starts from the bicubic image.
-  Columns: PSNR and SSIM (`tf.image.psnr/ssim`, pixels in [0, 1]), L1 in [0, 1] units,
+  Columns: PSNR and SSIM (`tf.image.psnr/ssim`, pixels in [0, 1], the mean over images;
+  colourization leaves out the test images that are gray already), L1 in [0, 1] units,
   FID of the outputs against the targets with kgan's CIFAR-10 classifier (a scale of its
   own), and seconds of training. A grid of the first 16 test images goes to --out_dir.
 - `cyclegan`: horse <-> deer, trained on the two training classes; FID and KID (x1000) of
@@ -144,6 +145,12 @@ def quality_rows(task):
 
     train_images, _ = _class_images("train", None, _TRAIN_IMAGES.value)
     test_images, _ = _class_images("test", None, _TEST_IMAGES.value)
+    if task == "colorize":
+        # Some CIFAR-10 images are gray already: their grayscale source is their exact
+        # answer, of infinite PSNR, which a mean cannot take. They are left out of the
+        # scored set (the same for every row).
+        colour = np.ptp(test_images.astype(np.int16), axis=-1).max(axis=(1, 2)) > 0
+        test_images = test_images[colour]
     train = paired_task(kgan.datasets.ImageData.from_arrays(train_images), task, seed=0)
     test = paired_task(kgan.datasets.ImageData.from_arrays(test_images), task, seed=1)
     sources, targets = _floats(test.sources), _floats(test.targets)

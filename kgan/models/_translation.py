@@ -1,5 +1,6 @@
 """What the translation families (Pix2Pix, CycleGAN) check alike in their batches."""
 
+import numpy as np
 import tensorflow as tf
 
 
@@ -29,3 +30,23 @@ def checked_images(family, name, images, expected, dataset):
             f"with x / 127.5 - 1 ({dataset} does). Received: {name} images of dtype {dtype.name}"
         )
     return tf.cast(images, tf.float32)
+
+
+def translate(generator, images, expected, batch_size, name="images"):
+    """`generator` on float `images` of shape `(n,) + expected`, in inference mode, as numpy.
+
+    Raises:
+        ValueError: naming the received shape or dtype.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[1:] != tuple(expected):
+        raise ValueError(
+            f"`{name}` must have shape (n,) + {tuple(expected)}. "
+            f"Received: {name} of shape {images.shape}"
+        )
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(
+            f"`{name}` must be floats in [-1, 1]: scale pixels with x / 127.5 - 1. "
+            f"Received: {name} of dtype {images.dtype}"
+        )
+    return generator.predict(images.astype(np.float32), batch_size=batch_size, verbose=0)

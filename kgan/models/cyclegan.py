@@ -364,18 +364,7 @@ class CycleGAN(keras.Model):
         generator = self.translator(direction)
         batch_size = _check_int("batch_size", batch_size, 1)
         expected = self.shape_a if direction == "a_to_b" else self.shape_b
-        images = np.asarray(images)
-        if images.ndim != 4 or images.shape[1:] != tuple(expected):
-            raise ValueError(
-                f"`images` to translate {direction} must have shape (n,) + {expected}. "
-                f"Received: images of shape {images.shape}"
-            )
-        if not np.issubdtype(images.dtype, np.floating):
-            raise ValueError(
-                "`images` must be floats in [-1, 1]: scale pixels with x / 127.5 - 1. "
-                f"Received: images of dtype {images.dtype}"
-            )
-        return generator.predict(images.astype(np.float32), batch_size=batch_size, verbose=0)
+        return _translation.translate(generator, images, expected, batch_size)
 
     def get_config(self):
         config = super().get_config()

@@ -1,7 +1,6 @@
 """The `Pix2Pix` model: paired image-to-image translation (Isola et al. 2017)."""
 
 import keras
-import numpy as np
 
 from kgan.models import _translation
 from kgan.models import conditional as conditional_lib
@@ -200,20 +199,8 @@ class Pix2Pix(gan_lib.GAN):
         """
         batch_size = _check_int("batch_size", batch_size, 1)
         use_ema = _check_bool("use_ema", use_ema)
-        sources = np.asarray(sources)
-        if sources.ndim != 4 or sources.shape[1:] != tuple(self.source_shape):
-            raise ValueError(
-                f"`sources` must have shape (n,) + {tuple(self.source_shape)}. "
-                f"Received: sources of shape {sources.shape}"
-            )
-        if not np.issubdtype(sources.dtype, np.floating):
-            raise ValueError(
-                "`sources` must be floats in [-1, 1]: scale pixels with x / 127.5 - 1. "
-                f"Received: sources of dtype {sources.dtype}"
-            )
-        return self.sampling_generator(use_ema).predict(
-            sources.astype(np.float32), batch_size=batch_size, verbose=0
-        )
+        return _translation.translate(self.sampling_generator(use_ema), sources,
+                                      self.source_shape, batch_size, name="sources")
 
     def generate(self, num_samples=None, seed=None, batch_size=256, labels=None, use_ema=True):
         """Pix2Pix draws nothing: it translates given sources, with `translate`."""

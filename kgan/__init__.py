@@ -39,6 +39,7 @@ from kgan.models import ConditionalGAN
 from kgan.models import CycleGAN
 from kgan.models import GAN
 from kgan.models import Pix2Pix
+from kgan.models import StyleGAN
 
 # The modules' names before models/ and nets/ became folders, for code that uses
 # them (`kgan.gan.latent_vectors`, `kgan.conditional_nets.conditional_dcgan_generator`).
@@ -53,6 +54,7 @@ __all__ = [
     "ConditionalGAN",
     "CycleGAN",
     "Pix2Pix",
+    "StyleGAN",
     "callbacks",
     "convolutions",
     "datasets",

@@ -3,6 +3,8 @@
 - `kgan.models.gan`: `GAN`, the shared training step and its overridable pieces;
 - `kgan.models.conditional`: `ConditionalGAN` (concat, projection, ACGAN);
 - `kgan.models.pix2pix`: `Pix2Pix`, paired image-to-image translation;
+- `kgan.models.stylegan`: `StyleGAN`, a style-based generator (mixing, truncation,
+  lazy R1, path length, progressive growing);
 - `kgan.models.cyclegan`: `CycleGAN`, unpaired translation (its own step: two
   generators and two discriminators).
 
@@ -14,5 +16,6 @@ from kgan.models.conditional import ConditionalGAN
 from kgan.models.cyclegan import CycleGAN
 from kgan.models.gan import GAN
 from kgan.models.pix2pix import Pix2Pix
+from kgan.models.stylegan import StyleGAN
 
-__all__ = ["ConditionalGAN", "CycleGAN", "GAN", "Pix2Pix"]
+__all__ = ["ConditionalGAN", "CycleGAN", "GAN", "Pix2Pix", "StyleGAN"]

@@ -19,6 +19,7 @@ from kgan.pieces.feature_matching import FeatureMatching
 from kgan.pieces.instance_noise import InstanceNoise
 from kgan.pieces.packing import Packing
 from kgan.pieces.packing import pack_samples
+from kgan.pieces.path_length import PathLengthRegularization
 from kgan.pieces.reconstruction import PairedReconstruction
 from kgan.pieces.unrolled import UnrolledDiscriminator
 
@@ -30,6 +31,7 @@ __all__ = [
     "InstanceNoise",
     "Packing",
     "PairedReconstruction",
+    "PathLengthRegularization",
     "TrainingPiece",
     "UnrolledDiscriminator",
     "diff_augment",

@@ -201,7 +201,8 @@ class StyleGAN(gan_lib.GAN):
       computed on the D updates `0, r1_interval, 2 * r1_interval, ...` only (counted by
       the D optimizer's iterations) and multiplied by `r1_interval` there, as in
       stylegan2-ada-pytorch (logged in `penalty`, which averages it with the zeros of
-      the other updates);
+      the other updates). Under `jit_compile=True` R1 is computed at every update and
+      kept on the due ones (XLA fails on its gradient inside a `tf.cond`);
     - **path-length regularization** of G every `pl_interval` G updates
       (`kgan.pieces.PathLengthRegularization`, logged as `pl_penalty`); its running
       mean is a weight, saved and resumed;
@@ -210,7 +211,8 @@ class StyleGAN(gan_lib.GAN):
       styles active at the current resolution when growing), take the second's w.
       The decision and the crossover are one per batch, as in the reference, and
       come from the step's stateless keys, equal on every replica;
-    - **w_avg**: each batch of training fakes moves `generator.w_avg` toward the batch
+    - **w_avg**: each batch of training fakes (those of the D updates and of the G
+      update; not the path-length penalty's) moves `generator.w_avg` toward the batch
       mean of its first z's w, `w_avg <- mean + w_avg_decay * (w_avg - mean)`. Under
       `tf.distribute` the mean is averaged over the replicas first (the global batch's
       mean), and assigned to every replica; the EMA generator copies it after each G
@@ -483,6 +485,15 @@ class StyleGAN(gan_lib.GAN):
             return penalty
         iterations = tf.cast(self.d_optimizer.iterations, tf.int64)
         due = tf.equal(tf.math.floormod(iterations, self.r1_interval), 0)
+        if self.r1_interval == 1:
+            return penalty + self._r1(critic, real, fake, key)
+        if self.jit_compile:
+            # XLA fails to compile the gradient of R1 through the discriminator's
+            # minibatch stddev inside a tf.cond ("Input to reshape is a tensor with 4
+            # values, but the requested shape has 0"): under XLA R1 is computed at every
+            # update and kept on the due ones, the same term without the saving.
+            weight = tf.where(due, float(self.r1_interval), 0.0)
+            return penalty + weight * self._r1(critic, real, fake, key)
         # Only the due updates pay for R1's double backward pass.
         r1 = tf.cond(due, lambda: float(self.r1_interval) * self._r1(critic, real, fake, key),
                      lambda: tf.constant(0.0))
@@ -678,10 +689,12 @@ class StyleGAN(gan_lib.GAN):
                     f"A crossover must be in [0, num_styles={self.num_styles}]: styles from it on "
                     f"come from B. Received: styles={styles!r}")
             return np.arange(self.num_styles) >= styles
+        valid = not isinstance(styles, (str, bytes, bool))
         try:
-            indices = [int(i) for i in styles]
-            valid = all(isinstance(i, numbers.Integral) and not isinstance(i, bool) for i in styles)
-        except TypeError:
+            indices = [int(i) for i in styles] if valid else []
+            valid = valid and all(isinstance(i, numbers.Integral) and not isinstance(i, bool)
+                                  for i in styles)
+        except (TypeError, ValueError):
             valid = False
         if not valid or any(not 0 <= i < self.num_styles for i in indices):
             raise ValueError(

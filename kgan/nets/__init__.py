@@ -7,7 +7,10 @@
   projection and ACGAN discriminators), for `kgan.ConditionalGAN`;
 - `kgan.nets.pix2pix` and `kgan.nets.cyclegan`: image-to-image translation
   (Isola et al. 2017; Zhu et al. 2017), the U-Net and ResNet generators and
-  the PatchGAN discriminator.
+  the PatchGAN discriminator;
+- `kgan.nets.stylegan`: the style-based generator (Karras et al. 2019, 2020) with
+  its mapping network, AdaIN or modulated convolutions, noise and toRGB skips, and
+  the residual discriminator with minibatch standard deviation, for `kgan.StyleGAN`.
 
 Every builder returns a Keras functional model and is importable from here.
 The discriminators take options against mode collapse, off by default:
@@ -36,6 +39,10 @@ from kgan.nets.mlp import mlp_generator
 from kgan.nets.pix2pix import patchgan_discriminator
 from kgan.nets.pix2pix import patchgan_receptive_field
 from kgan.nets.pix2pix import unet_generator
+from kgan.nets.stylegan import StyleDiscriminator
+from kgan.nets.stylegan import StyleGenerator
+from kgan.nets.stylegan import stylegan_discriminator
+from kgan.nets.stylegan import stylegan_generator
 
 __all__ = [
     "conditional_dcgan_discriminator",
@@ -50,5 +57,9 @@ __all__ = [
     "patchgan_discriminator",
     "patchgan_receptive_field",
     "resnet_generator",
+    "StyleDiscriminator",
+    "StyleGenerator",
+    "stylegan_discriminator",
+    "stylegan_generator",
     "unet_generator",
 ]

@@ -87,6 +87,9 @@ class PathLengthRegularization(TrainingPiece):
     latent vectors, style mixing and noise, from this piece's own random stream,
     so a resumed run draws the same). StyleGAN2 takes that step as an extra
     optimizer step; kgan adds the term to the generator update of those steps.
+    Under `jit_compile=True` the lengths are computed at every step (XLA cannot
+    compile the double gradient inside a `tf.cond`) and only the due steps keep
+    the term: the same updates, without the saving.
 
     `m` is a non-trainable weight of this piece, saved in `.keras` files and
     checkpoints, so a resumed run goes on with the mean it had. Under
@@ -157,12 +160,20 @@ class PathLengthRegularization(TrainingPiece):
             return g_loss
         iterations = tf.cast(gan.g_optimizer.iterations, tf.int64)
         due = tf.equal(tf.math.floormod(iterations, self.interval), 0)
-        num_samples = tf.maximum(tf.shape(step.fake)[0] // self.batch_shrink, 1)
         keys = self.keys(gan)
-        # Only the due steps pay for the double backward pass. The branch holds no
-        # cross-replica work: the mean's all-reduce and assignment come after it.
-        lengths = tf.cond(due, lambda: self.lengths(gan, num_samples, keys),
-                          lambda: tf.zeros([num_samples], tf.float32))
+        num_samples = tf.maximum(tf.shape(step.fake)[0] // self.batch_shrink, 1)
+
+        if self.interval == 1 or getattr(gan, "jit_compile", False):
+            # XLA fails to compile second-order gradients inside a tf.cond (the
+            # gradient of a Tile: "Input to reshape is a tensor with 128 values, but
+            # the requested shape has 0"), so under XLA the lengths are computed at
+            # every step and only the due steps keep the term.
+            lengths = self.lengths(gan, num_samples, keys)
+        else:
+            # Only the due steps pay for the double backward pass. The branch holds no
+            # cross-replica work: the mean's all-reduce and assignment come after it.
+            lengths = tf.cond(due, lambda: self.lengths(gan, num_samples, keys),
+                              lambda: tf.zeros([num_samples], tf.float32))
         # The global batch's mean; the all-reduce's gradient is an all-reduce too, so
         # the penalty's gradient through the updated mean is exact on N replicas.
         batch_mean = replica_mean(tf.reduce_mean(lengths))

@@ -9,6 +9,11 @@ from kgan.metrics.frechet import FeatureMoments, frechet_distance, frechet_dista
 from kgan.metrics.inception_score import inception_score
 from kgan.metrics.kernel import kernel_inception_distance, mmd2_unbiased
 from kgan.metrics.mode_coverage import ModeCoverage, mode_coverage
+from kgan.metrics.perceptual_path_length import (
+    perceptual_path_distances,
+    perceptual_path_length,
+    percentile_filtered_mean,
+)
 from kgan.metrics.precision_recall import density_coverage, precision_recall
 from kgan.metrics.stacked_mnist import (
     STACKED_MNIST_EVAL_SAMPLES,
@@ -33,6 +38,9 @@ __all__ = [
     "mmd2_unbiased",
     "mode_coverage",
     "moments_from_batches",
+    "perceptual_path_distances",
+    "perceptual_path_length",
+    "percentile_filtered_mean",
     "precision_recall",
     "stacked_mnist_modes",
     "uniform_kl_floor",

@@ -1,5 +1,5 @@
-"""Keras callbacks that watch a GAN train: sample grids, translation grids, curves,
-exports, toy metrics.
+"""Keras callbacks that watch a GAN train: sample grids, StyleGAN's style pictures,
+translation grids, curves, exports, toy metrics.
 
 Order matters when callbacks share the logs: `ToyMonitor` and
 `ModeCollapseMonitor` add their metrics to the epoch's logs, so put them before
@@ -18,6 +18,17 @@ from kgan.callbacks.loss_plot import LossPlot
 from kgan.callbacks.metrics_callback import MetricsCallback
 from kgan.callbacks.mode_monitor import ModeCollapseMonitor, ModeCollapseWarning
 from kgan.callbacks.sample_grid import SampleGrid, save_image_grid
+from kgan.callbacks.style_grids import (
+    StyleGrids,
+    interpolation_table,
+    noise_table,
+    save_noise_variation,
+    save_style_mixing_grid,
+    save_truncation_sweep,
+    save_w_interpolation,
+    style_mixing_table,
+    truncation_table,
+)
 from kgan.callbacks.toy_monitor import ToyMonitor
 from kgan.callbacks.translation_grid import TranslationGrid, save_translation_grid
 
@@ -29,11 +40,20 @@ __all__ = [
     "ModeCollapseMonitor",
     "ModeCollapseWarning",
     "SampleGrid",
+    "StyleGrids",
     "ToyMonitor",
     "TranslationGrid",
+    "interpolation_table",
     "latest_checkpoint",
     "list_checkpoints",
+    "noise_table",
     "save_atomically",
     "save_image_grid",
+    "save_noise_variation",
+    "save_style_mixing_grid",
     "save_translation_grid",
+    "save_truncation_sweep",
+    "save_w_interpolation",
+    "style_mixing_table",
+    "truncation_table",
 ]

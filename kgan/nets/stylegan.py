@@ -53,6 +53,8 @@ per noise layer derived from it, so a resumed run draws the same noise.
 max_filters=128` (StyleGAN2's 512-channel networks use 32768 and 512).
 """
 
+import math
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -87,7 +89,8 @@ def _check_image_size(image_size):
 
 
 def _check_float(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
+            or not math.isfinite(value)):
         raise ValueError(f"`{name}` must be a positive number. Received: {name}={value!r}")
     return float(value)
 
@@ -120,18 +123,21 @@ def _check_unit_interval(name, value):
 
 def _check_level(level, num_levels):
     """`level` as a Python int, or as an int32 tensor for `tf.switch_case`."""
+    message = (f"`level` must be None, an integer in [0, {num_levels}) or a scalar integer tensor. "
+               f"Received: level={level!r}")
     if isinstance(level, bool):
-        raise ValueError(f"`level` must be None, an integer in [0, {num_levels}) or a scalar tensor. "
-                         f"Received: level={level!r}")
+        raise ValueError(message)
     if _is_int(level):
         if not 0 <= level < num_levels:
             raise ValueError(f"`level` must be in [0, {num_levels}). Received: level={level!r}")
         return int(level)
-    level = tf.convert_to_tensor(level)
-    if level.shape.rank != 0 or not level.dtype.is_integer:
-        raise ValueError(f"`level` must be None, an integer in [0, {num_levels}) or a scalar integer "
-                         f"tensor. Received: level={level!r}")
-    return tf.cast(level, tf.int32)
+    try:
+        tensor = tf.convert_to_tensor(level)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if tensor.shape.rank != 0 or not tensor.dtype.is_integer:
+        raise ValueError(message)
+    return tf.cast(tensor, tf.int32)
 
 
 def _scale(x, alpha):
@@ -171,6 +177,16 @@ def layer_noise_key(noise_key, index):
 
 def _res_name(resolution):
     return f"{resolution}x{resolution}"
+
+
+def _model_config(model, arg_names):
+    """A network's `get_config`: the `keras.Model` arguments, then its own `arg_names` read off it."""
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "dtype": keras.saving.serialize_keras_object(model.dtype_policy),
+        **{name: getattr(model, name) for name in arg_names},
+    }
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -327,9 +343,13 @@ class StyleGenerator(keras.Model):
 
         Returns:
             float32 `(batch, w_dim)`.
+
+        Raises:
+            ValueError: `z` is not `(batch, latent_dim)`.
         """
         del training
         z = ops.cast(z, "float32")
+        self._check_z(z.shape)
         x = z * ops.rsqrt(ops.mean(ops.square(z), axis=-1, keepdims=True) + 1e-8)
         for dense in self.mapping_network:
             x = dense(x)
@@ -458,28 +478,20 @@ class StyleGenerator(keras.Model):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.image_size, self.image_size, self.channels)
 
-    def compute_output_spec(self, z, training=False, truncation_psi=1.0):
-        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
+    def _check_z(self, shape):
+        # An unknown last axis (a traced signature) is left to the first dense layer.
+        if len(shape) != 2 or shape[-1] not in (None, self.latent_dim):
             raise ValueError(
-                f"The generator takes z of shape (batch, {self.latent_dim}). Received: z.shape={tuple(z.shape)}"
+                f"The generator takes z of shape (batch, {self.latent_dim}). Received: z.shape={tuple(shape)}"
             )
+
+    def compute_output_spec(self, z, training=False, truncation_psi=1.0):
+        self._check_z(z.shape)
         return keras.KerasTensor(self.compute_output_shape(z.shape), dtype="float32")
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
-            "image_size": self.image_size,
-            "channels": self.channels,
-            "latent_dim": self.latent_dim,
-            "w_dim": self.w_dim,
-            "mapping_layers": self.mapping_layers,
-            "mapping_lr_multiplier": self.mapping_lr_multiplier,
-            "style": self.style,
-            "max_filters": self.max_filters,
-            "base_filters": self.base_filters,
-        }
+        return _model_config(self, ("image_size", "channels", "latent_dim", "w_dim", "mapping_layers",
+                                    "mapping_lr_multiplier", "style", "max_filters", "base_filters"))
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -624,16 +636,8 @@ class StyleDiscriminator(keras.Model):
         return keras.KerasTensor((images.shape[0], 1), dtype="float32")
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
-            "image_size": self.image_size,
-            "channels": self.channels,
-            "max_filters": self.max_filters,
-            "base_filters": self.base_filters,
-            "mbstd_group_size": self.mbstd_group_size,
-        }
+        return _model_config(self, ("image_size", "channels", "max_filters", "base_filters",
+                                    "mbstd_group_size"))
 
 
 def stylegan_generator(image_size=32, channels=1, latent_dim=128, w_dim=None, mapping_layers=8,

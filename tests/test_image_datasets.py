@@ -448,6 +448,24 @@ def test_streamed_sources_shuffle_per_epoch_too():
         np.testing.assert_array_equal(index_of(images), labels)
 
 
+@pytest.mark.parametrize("global_seed", [0, 5])
+def test_streamed_order_depends_on_seed_alone_not_on_tf_random_set_seed(global_seed):
+    indexed = indexed_images(100)
+    stream = tf.data.Dataset.from_tensor_slices((indexed.images, indexed.labels))
+    data = ImageData(name="stream", num_examples=100, image_shape=(4, 4, 1), dataset=stream)
+
+    def first_epoch_labels():
+        dataset = image_dataset(data, 100, with_labels=True, seed=3, value_range=(0.0, 1.0))
+        return next(iter(dataset))[1].numpy()
+
+    unseeded = first_epoch_labels()
+    tf.random.set_seed(global_seed)
+    try:
+        np.testing.assert_array_equal(first_epoch_labels(), unseeded)
+    finally:
+        tf.random.set_seed(None)
+
+
 def test_drop_remainder_false_keeps_the_last_batch():
     data = indexed_images(25)
     assert steps_per_epoch(data, 10, drop_remainder=False) == 3

@@ -384,6 +384,10 @@ def _streamed_batches(
             [], seed=_epoch_key(seed, epoch), minval=None, maxval=None, dtype=tf.int64,
             alg="philox",
         )
+        # tf.random.set_seed would otherwise both reorder the epochs (the graph seed is the
+        # shuffle's second seed) and, at set_seed(0), break tracing: get_seed compares the
+        # tensor seed with 0 in Python. `seed` alone decides the order, as in the in-memory path.
+        tf.compat.v1.get_default_graph().seed = None
         shuffled = stream.shuffle(buffer_size, seed=shuffle_seed, reshuffle_each_iteration=False)
         return shuffled.batch(batch_size, drop_remainder=drop_remainder)
 

@@ -7,6 +7,7 @@ leak memory over a long training run, and no display needed.
 
 import os
 import sys
+import textwrap
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -119,7 +120,8 @@ def plot_toy_samples(
     else:
         _histograms(ax, real[:, 0], generated[:, 0], distribution)
     if title is not None:
-        ax.set_title(title)
+        # Wrapped because a long title (run, seed and coverage) is cut at the figure's edges.
+        ax.set_title(textwrap.fill(title, 60), fontsize="medium")
     fig.legend(
         loc="outside lower center", ncol=3, fontsize="small", frameon=False
     )

@@ -11,7 +11,7 @@ Example:
 >>> kgan.registry.get("dcgan").summary
 'DCGAN (Radford et al. 2015): images 28x28 or 2^k >= 16'
 >>> kgan.registry.names()
-('mlp', 'dcgan', 'pix2pix', 'cyclegan')
+('mlp', 'dcgan', 'pix2pix', 'cyclegan', 'stylegan')
 """
 
 import dataclasses
@@ -66,6 +66,15 @@ class ModelEntry:
             shared step options (CycleGAN's four networks); or None.
         defaults: `TrainConfig` values this family trains with unless the flags say
             otherwise, applied as a preset is (CycleGAN: the LSGAN loss).
+        make_optimizers: `(config, model, total_steps) -> (d_optimizer, g_optimizer)`,
+            for a family whose optimizers are not `kgan-train`'s Adam of the
+            learning-rate and beta flags (StyleGAN's lazy-regularization Adam); or None.
+        sample_grid: `(config, directory, truncation) -> callback`, the callback that
+            draws the family's samples into `directory` in place of
+            `kgan.callbacks.SampleGrid` (StyleGAN's, rendered at the current growth); or None.
+        truncation_flag: the `TrainConfig` field holding the truncation of the run's
+            grids and exports (`kgan.serving.export.export_generator`'s `truncation`),
+            or None for none.
     """
 
     name: str
@@ -79,6 +88,9 @@ class ModelEntry:
     check_data: Optional[Callable] = None
     make_model: Optional[Callable] = None
     defaults: dict = dataclasses.field(default_factory=dict)
+    make_optimizers: Optional[Callable] = None
+    sample_grid: Optional[Callable] = None
+    truncation_flag: Optional[str] = None
 
     @property
     def translates(self):
@@ -386,31 +398,225 @@ def _check_cyclegan_data(config, sample_shape, description):
     _check_translation_size(config, sample_shape, description, "cyclegan", 24, 4)
 
 
-def _check_translation_config(model, allowed):
-    """A `check_config` refusing the step options that `model` does not have."""
+# The step options of kgan-train that a family built on its own terms may not take.
+_STEP_OPTIONS = ("conditioning", "pack", "unrolled_steps", "minibatch_stddev",
+                 "minibatch_discrimination", "spectral_norm", "feature_matching", "penalty",
+                 "d_steps", "ema_decay", "instance_noise", "diff_augment")
+
+
+def _refuse_step_options(model, allowed, advice=None):
+    """A `check_config` refusing the step options (`_STEP_OPTIONS`) that `model` does not have.
+
+    Args:
+        model: the `--model` value, for the message.
+        allowed: the options it takes.
+        advice: an optional dict from option to what to pass instead, added to the message.
+    """
 
     def check(config):
         from kgan.training import ConfigError
 
         defaults = {f.name: f.default for f in dataclasses.fields(type(config))}
-        for name in ("conditioning", "pack", "unrolled_steps", "minibatch_stddev",
-                     "minibatch_discrimination", "spectral_norm", "feature_matching",
-                     "penalty", "d_steps", "ema_decay", "instance_noise", "diff_augment"):
+        for name in _STEP_OPTIONS:
             if name not in allowed and getattr(config, name) != defaults[name]:
+                hint = f" ({advice[name]})" if advice and name in advice else ""
                 raise ConfigError(
-                    f"--model={model} does not take --{name}. "
+                    f"--model={model} does not take --{name}{hint}. "
                     f"Received: --{name}={getattr(config, name)}"
                 )
 
     return check
 
 
-# The flags only the translation families read, and the families reading each.
-TRANSLATION_FLAGS = {
+# StyleGAN's own flags (kgan.StyleGAN's arguments and its pictures' and export's psi).
+STYLEGAN_FLAGS = ("style", "mapping_layers", "style_mixing", "r1_gamma", "r1_interval",
+                  "pl_weight", "truncation_psi", "progressive", "progressive_start",
+                  "progressive_images")
+
+# The flags only some families read, and the families reading each: any other
+# --model refuses them (kgan.training checks every entry of this one table).
+FAMILY_FLAGS = {
     "task": ("pix2pix",), "dataset_b": ("pix2pix", "cyclegan"), "a_class": ("cyclegan",),
     "b_class": ("cyclegan",), "l1_weight": ("pix2pix",), "cycle_weight": ("cyclegan",),
     "identity_weight": ("cyclegan",), "pool_size": ("cyclegan",), "num_blocks": ("cyclegan",),
     "linear_decay": ("pix2pix", "cyclegan"),
+    **{name: ("stylegan",) for name in STYLEGAN_FLAGS},
+}
+# The translation families' part of it.
+TRANSLATION_FLAGS = {name: families for name, families in FAMILY_FLAGS.items()
+                     if name not in STYLEGAN_FLAGS}
+
+
+# --- StyleGAN --------------------------------------------------------------------
+
+STYLES = ("modulated", "adain")
+
+
+def _is_power_of_two(value):
+    return value >= 1 and value & (value - 1) == 0
+
+
+def _stylegan_widths(config):
+    """`kgan.nets.stylegan_*`'s filter arguments for `--base_filters`.
+
+    `--base_filters=F` gives F filters at 4x4 and 8x8, halved at each resolution
+    above (F, F, F/2, F/4 at 32x32), at least 1.
+    """
+    return dict(max_filters=config.base_filters, base_filters=8 * config.base_filters)
+
+
+def _stylegan_networks(config, spec):
+    from kgan import nets
+
+    size, _, channels = spec.sample_shape
+    widths = _stylegan_widths(config)
+    generator = nets.stylegan_generator(
+        image_size=size, channels=channels, latent_dim=config.latent_dim,
+        mapping_layers=config.mapping_layers, style=config.style, **widths)
+    discriminator = nets.stylegan_discriminator(image_size=size, channels=channels, **widths)
+    return generator, discriminator
+
+
+def _progressive_schedule(config, resolutions, total_steps):
+    """The `ProgressiveSchedule` of `--progressive`, or None without it.
+
+    `--progressive_images=N` holds each resolution for N images and fades each new
+    one in over N; 0 spreads the schedule over the run: the start resolution, each
+    fade and each hold get an equal share of the images the run shows, so the last
+    share trains at full resolution.
+    """
+    if not config.progressive:
+        return None
+    from kgan.models.stylegan import ProgressiveSchedule
+
+    phase = config.progressive_images
+    if not phase:
+        added = len(resolutions) - 1 - resolutions.index(config.progressive_start)
+        shown = (total_steps or 1) * config.batch_size
+        phase = max(1, shown // (2 * added + 1))
+    return ProgressiveSchedule(config.progressive_start, fade_images=phase, stable_images=phase)
+
+
+def _make_stylegan(config, networks, spec, total_steps):
+    from kgan.models import stylegan
+
+    generator, discriminator = networks
+    return stylegan.StyleGAN(
+        generator, discriminator, style_mixing=config.style_mixing, r1_gamma=config.r1_gamma,
+        r1_interval=config.r1_interval, pl_weight=config.pl_weight,
+        progressive=_progressive_schedule(config, tuple(int(r) for r in generator.resolutions),
+                                          total_steps),
+        d_steps=config.d_steps, d_batch=config.d_batch, seed=config.seed,
+        reuse_fakes=config.reuse_fakes, ema_decay=config.ema_decay or None,
+        pieces=training_pieces(config, discriminator, total_steps),
+    )
+
+
+def _make_stylegan_optimizers(config, gan, total_steps):
+    """StyleGAN2's lazy-regularization Adam (`kgan.models.stylegan.lazy_adam`) of the flags.
+
+    The learning rates and betas are `--d_learning_rate`, `--g_learning_rate`,
+    `--beta_1` and `--beta_2`, adjusted for R1's and the path-length penalty's intervals.
+    """
+    from kgan.models import stylegan
+
+    d_interval = gan.r1_interval if gan.r1_gamma > 0 else None
+    g_interval = gan.pl_interval if gan.pl_weight > 0 else None
+    common = dict(beta_1=config.beta_1, beta_2=config.beta_2)
+    return (stylegan.lazy_adam(d_interval, learning_rate=config.d_learning_rate, **common),
+            stylegan.lazy_adam(g_interval, learning_rate=config.g_learning_rate, **common))
+
+
+def _stylegan_grid(config, directory, truncation_psi):
+    """StyleGAN's pictures (`kgan.callbacks.StyleGrids`), rendered at the run's growth."""
+    from kgan import callbacks
+
+    return callbacks.StyleGrids(directory, num_samples=config.num_samples,
+                                every=config.sample_every, seed=config.seed,
+                                truncation_psi=truncation_psi)
+
+
+def _check_number(config, name, low, high=None):
+    from kgan.training import ConfigError
+
+    value = getattr(config, name)
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+    valid = valid and low <= value and (high is None or value <= high) and value < float("inf")
+    if not valid:
+        where = f"in [{low:g}, {high:g}]" if high is not None else f">= {low:g}"
+        raise ConfigError(f"--{name} must be a number {where}. Received: --{name}={value}")
+
+
+def _check_stylegan_size(config, size, description):
+    from kgan.training import ConfigError
+
+    if size < 4 or not _is_power_of_two(size):
+        raise ConfigError(
+            f"--model=stylegan makes square images whose side is a power of two >= 4 (its "
+            f"synthesis doubles from 4x4){description}. Pass --image_size (e.g. 32). "
+            f"Received: --image_size={config.image_size}"
+        )
+    if config.progressive and config.progressive_start > size:
+        raise ConfigError(
+            f"--progressive_start={config.progressive_start} is above the {size}x{size} images "
+            f"(the schedule grows from it to the image size): pass --progressive_start <= "
+            f"{size}. Received: --progressive_start={config.progressive_start}"
+        )
+
+
+def _check_stylegan_config(config):
+    from kgan.training import ConfigError
+    from kgan.training import _check_choice
+    from kgan.training import _check_int
+
+    _check_choice("style", config.style, STYLES)
+    _check_int("mapping_layers", config.mapping_layers, 1)
+    _check_int("r1_interval", config.r1_interval, 1)
+    _check_int("progressive_images", config.progressive_images, 0)
+    _check_int("progressive_start", config.progressive_start, 4)
+    for name, high in (("style_mixing", 1.0), ("truncation_psi", 1.0), ("r1_gamma", None),
+                       ("pl_weight", None)):
+        _check_number(config, name, 0.0, high)
+    if not _is_power_of_two(config.progressive_start):
+        raise ConfigError(
+            "--progressive_start must be a power of two >= 4, a resolution of the synthesis. "
+            f"Received: --progressive_start={config.progressive_start}"
+        )
+    defaults = {f.name: f.default for f in dataclasses.fields(type(config))}
+    if not config.progressive:
+        for name in ("progressive_start", "progressive_images"):
+            if getattr(config, name) != defaults[name]:
+                raise ConfigError(
+                    f"--{name} sets the schedule of --progressive, which is off. "
+                    f"Received: --{name}={getattr(config, name)} with --noprogressive"
+                )
+    if config.image_size:
+        _check_stylegan_size(config, config.image_size, "")
+    _refuse_step_options(
+        "stylegan", ("d_steps", "ema_decay", "instance_noise", "diff_augment"),
+        advice={"penalty": "it has lazy R1: --r1_gamma, --r1_interval",
+                "minibatch_stddev": "its discriminator has it"},
+    )(config)
+
+
+def _check_stylegan_data(config, sample_shape, description):
+    height, width = sample_shape[:2]
+    if height != width:
+        from kgan.training import ConfigError
+
+        raise ConfigError(
+            f"--model=stylegan makes square images; {description}. Pass --image_size (e.g. 32). "
+            f"Received: --image_size={config.image_size}"
+        )
+    _check_stylegan_size(config, height, f"; {description}")
+
+
+# What `kgan-train --model=stylegan` trains with unless the flags say otherwise.
+STYLEGAN_DEFAULTS = {
+    "image_size": 32, "latent_dim": 64, "base_filters": 32, "mapping_layers": 4,
+    "batch_size": 32, "epochs": 10, "steps_per_epoch": 50,
+    "g_learning_rate": 0.0025, "d_learning_rate": 0.0025, "beta_1": 0.0, "beta_2": 0.99,
+    "ema_decay": 0.999,
 }
 
 
@@ -419,6 +625,7 @@ def _register_builtin():
     from kgan.models import cyclegan
     from kgan.models import gan
     from kgan.models import pix2pix
+    from kgan.models import stylegan
 
     register(ModelEntry(
         name="mlp",
@@ -447,7 +654,7 @@ def _register_builtin():
         conditional_model_class=None,
         data=("pairs",),
         flags=("base_filters", "task", "dataset_b", "l1_weight", "linear_decay"),
-        check_config=_check_translation_config(
+        check_config=_refuse_step_options(
             "pix2pix", ("d_steps", "ema_decay", "penalty", "diff_augment", "instance_noise",
                         "feature_matching")),
         check_data=_check_pix2pix_data,
@@ -464,11 +671,29 @@ def _register_builtin():
         data=("two_domains",),
         flags=("base_filters", "dataset_b", "a_class", "b_class", "cycle_weight",
                "identity_weight", "pool_size", "num_blocks", "linear_decay"),
-        check_config=_check_translation_config("cyclegan", ()),
+        check_config=_refuse_step_options("cyclegan", ()),
         check_data=_check_cyclegan_data,
         make_model=_make_cyclegan,
         defaults={"loss": "least_squares", "batch_size": 4, "linear_decay": True,
                   "model_name": "translator"},
+    ))
+    register(ModelEntry(
+        name="stylegan",
+        summary="StyleGAN2 (Karras et al. 2020): images 2^k >= 4, 32x32 by default",
+        build_networks=_stylegan_networks,
+        model_class=stylegan.StyleGAN,
+        conditional_model_class=None,
+        data=("images",),
+        flags=("base_filters",) + STYLEGAN_FLAGS,
+        check_config=_check_stylegan_config,
+        check_data=_check_stylegan_data,
+        make_model=_make_stylegan,
+        make_optimizers=_make_stylegan_optimizers,
+        sample_grid=_stylegan_grid,
+        truncation_flag="truncation_psi",
+        # Sized to draw digits in a few minutes on two CPU cores (kgan-train --model=stylegan);
+        # the lazy-regularization Adam of StyleGAN2 (lr 0.0025, betas (0, 0.99)), EMA 0.999.
+        defaults=STYLEGAN_DEFAULTS,
     ))
 
 

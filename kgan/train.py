@@ -11,6 +11,9 @@ continues from the last completed epoch.
     kgan-train --dataset=ring8 --model=mlp --batch_size=256 --latent_dim=2 --epochs=40
     kgan-train --model=pix2pix --dataset=../shared/data/cifar10_jpeg/train --task=colorize
     kgan-train --model=cyclegan --dataset=../shared/data/cifar10_jpeg/train --a_class=horse --b_class=deer
+    kgan-train --model=stylegan --workdir=runs/stylegan          # MNIST at 32x32, a few minutes
+    kgan-train --model=stylegan --dataset=fashion_mnist --manual_dir=../shared/data/fashion_mnist --truncation_psi=0.7
+    kgan-train --model=stylegan --dataset=../shared/data/cifar10_jpeg/train --progressive --epochs=40
     kgan-train --flagfile=mnist.flags
     kgan-train --strategy=mirrored --batch_size=256   # all GPUs of this machine
 
@@ -37,7 +40,8 @@ _HELP = {
     "split": "Dataset split (TFDS names).",
     "data_dir": "TFDS data directory (where prepared datasets live).",
     "manual_dir": "Folder of the dataset's original download files, for offline TFDS preparation.",
-    "image_size": "Resize images to this size (0 keeps theirs). DCGAN: 28 or a power of two >= 16.",
+    "image_size": "Resize images to this size (0 keeps theirs). DCGAN: 28 or a power of two >= 16; "
+    "StyleGAN: a power of two >= 4 (32 by default).",
     "loss": "Adversarial loss (kgan.losses).",
     "penalty": "Discriminator penalty: none, gradient_penalty, r1, weight_clipping.",
     "label_smoothing": "One-sided label smoothing for logistic losses (0.1: real target 0.9).",
@@ -45,7 +49,8 @@ _HELP = {
     "steps_per_epoch": "Steps per epoch (0: one pass over the data).",
     "batch_size": "Real images per step.",
     "latent_dim": "Length of the latent vectors.",
-    "base_filters": "DCGAN width: filters of the widest layer are base_filters * 2**(depth-1).",
+    "base_filters": "DCGAN width: filters of the widest layer are base_filters * 2**(depth-1). "
+    "StyleGAN: filters at 4x4 and 8x8, halved at each resolution above.",
     "d_steps": "Discriminator updates per generator update (the paper's k).",
     "d_batch": "How the k updates use a batch: split (fresh samples each) or reuse.",
     "reuse_fakes": "One generator pass per step: the generator update reuses the last "
@@ -85,6 +90,23 @@ _HELP = {
     "linear_decay": "Hold the learning rates for the first half of the run, then decay them "
     "linearly to 0 (the CycleGAN and pix2pix schedule; on by default for those models). The "
     "line is laid out over --epochs when the run starts; a resume keeps it.",
+    "style": "StyleGAN: how w styles the convolutions: modulated (StyleGAN2's weight modulation "
+    "and demodulation) or adain (StyleGAN's adaptive instance normalization).",
+    "mapping_layers": "StyleGAN: dense layers of the mapping network from z to w (the paper's 8).",
+    "style_mixing": "StyleGAN: probability that a batch of fakes mixes two w's at a random "
+    "crossover (style mixing regularization), in [0, 1].",
+    "r1_gamma": "StyleGAN: weight gamma of the R1 penalty on real images (0: none).",
+    "r1_interval": "StyleGAN: R1 is computed every this many discriminator updates (lazy "
+    "regularization), scaled by it.",
+    "pl_weight": "StyleGAN: weight of the path-length regularization of the generator (0: none).",
+    "truncation_psi": "StyleGAN: truncation in W of the sample grids and of the exported "
+    "generator, w_avg + psi * (w - w_avg), in [0, 1] (1: none, 0: the average image).",
+    "progressive": "StyleGAN: progressive growing: train from --progressive_start up to the "
+    "image size, fading each resolution in (counted in images shown, resumed exactly).",
+    "progressive_start": "StyleGAN: the first resolution of --progressive, a power of two >= 4 "
+    "and at most the image size.",
+    "progressive_images": "StyleGAN: images shown in each fade-in and each hold of --progressive "
+    "(0: split the run evenly: the start, each fade and each hold get an equal share).",
     "preset": "A named recipe that sets the flags you leave out: none, or\n" + presets.describe(),
     "g_learning_rate": "Generator Adam learning rate.",
     "d_learning_rate": "Discriminator Adam learning rate.",
@@ -139,6 +161,9 @@ HELP_GROUPS = (
     ("Image-to-image translation (--model=pix2pix, cyclegan)",
      ("task", "dataset_b", "a_class", "b_class", "l1_weight", "cycle_weight", "identity_weight",
       "pool_size", "num_blocks", "linear_decay")),
+    ("StyleGAN (--model=stylegan)",
+     ("style", "mapping_layers", "style_mixing", "r1_gamma", "r1_interval", "pl_weight",
+      "truncation_psi", "progressive", "progressive_start", "progressive_images")),
     ("Optimizers", ("preset", "g_learning_rate", "d_learning_rate", "beta_1", "beta_2")),
     ("Length", ("epochs", "steps_per_epoch", "batch_size", "seed")),
     ("Speed and hardware", ("mixed_precision", "jit_compile", "steps_per_execution",

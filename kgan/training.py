@@ -114,6 +114,16 @@ class TrainConfig:
     pool_size: int = 50
     num_blocks: int = 6
     linear_decay: bool = False
+    style: str = "modulated"
+    mapping_layers: int = 8
+    style_mixing: float = 0.9
+    r1_gamma: float = 10.0
+    r1_interval: int = 16
+    pl_weight: float = 2.0
+    truncation_psi: float = 1.0
+    progressive: bool = False
+    progressive_start: int = 4
+    progressive_images: int = 0
     preset: str = "none"
     g_learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
@@ -224,15 +234,18 @@ class TrainConfig:
                     f"--dataset={self.dataset} holds points. Received: --diff_augment={self.diff_augment}"
                 )
 
-    def _validate_translation(self):
-        """The flags of Pix2Pix and CycleGAN: which family reads them, and their values."""
+    def _validate_family_flags(self):
+        """The flags only some families read (`registry.FAMILY_FLAGS`): refused by the others."""
         defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
-        for name, families in registry.TRANSLATION_FLAGS.items():
+        for name, families in registry.FAMILY_FLAGS.items():
             if self.model not in families and getattr(self, name) != defaults[name]:
                 raise ConfigError(
                     f"--{name} applies to --model={'/'.join(families)}. "
-                    f"Received: --{name}={getattr(self, name)} with --model={self.model}"
+                    f"Received: --{name}={_flag_value(getattr(self, name))} with --model={self.model}"
                 )
+
+    def _validate_translation(self):
+        """The values of Pix2Pix's and CycleGAN's flags."""
         for name in ("l1_weight", "cycle_weight", "identity_weight"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0.0 <= value < float("inf")):
@@ -284,6 +297,7 @@ class TrainConfig:
 
         _check_choice("preset", self.preset, presets.NAMES)
         self._validate_remedies()
+        self._validate_family_flags()
         self._validate_translation()
         for name in ("epochs", "batch_size", "latent_dim", "base_filters", "d_steps",
                      "steps_per_execution", "sample_every", "num_samples"):
@@ -604,8 +618,13 @@ def _check_labels(config, data):
 def _callbacks(config, data):
     from kgan import callbacks
 
+    entry = registry.get(config.model)
+    samples_dir = os.path.join(config.workdir, "samples")
+    truncation = getattr(config, entry.truncation_flag) if entry.truncation_flag else 1.0
     monitors = []
-    if data.examples is not None:
+    if entry.sample_grid is not None:
+        monitors.append(entry.sample_grid(config, samples_dir, truncation))
+    elif data.examples is not None:
         monitors.append(callbacks.TranslationGrid(
             os.path.join(config.workdir, "samples"), data.examples, every=config.sample_every))
     elif config.is_toy:
@@ -625,7 +644,9 @@ def _callbacks(config, data):
     monitors += [
         callbacks.LossPlot(config.workdir),
         callbacks.Checkpoint(config.checkpoint_dir),
-        callbacks.ExportGenerator(config.resolved_export_dir, model_name=config.model_name),
+        # The run's truncation (StyleGAN's --truncation_psi) so the served images are the grids'.
+        callbacks.ExportGenerator(config.resolved_export_dir, model_name=config.model_name,
+                                  truncation=truncation),
     ]
     return monitors
 
@@ -976,9 +997,14 @@ def _load_or_build(config, checkpoint_path, data):
     # CycleGAN takes no discriminator penalty (its check_config refuses --penalty).
     penalty = {} if hasattr(gan, "generator_ab") else dict(
         penalty=None if config.penalty == "none" else config.penalty)
+    if entry.make_optimizers is not None:
+        d_optimizer, g_optimizer = entry.make_optimizers(config, gan, total_steps)
+    else:
+        d_optimizer = _optimizer(config, config.d_learning_rate, total_steps)
+        g_optimizer = _optimizer(config, config.g_learning_rate, total_steps)
     gan.compile(
-        d_optimizer=_optimizer(config, config.d_learning_rate, total_steps),
-        g_optimizer=_optimizer(config, config.g_learning_rate, total_steps),
+        d_optimizer=d_optimizer,
+        g_optimizer=g_optimizer,
         loss=loss,
         jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution,

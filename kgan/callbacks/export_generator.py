@@ -33,6 +33,9 @@ class ExportGenerator(keras.callbacks.Callback):
             all of them.
         output_range: `(low, high)`, the range of the generator's output, mapped
             to [0, 255] in the exported images.
+        truncation: the exports' truncation (`kgan.serving.export.export_generator`):
+            the scale of `generate`'s latent vectors, in (0, 1], or for a
+            `kgan.StyleGAN` its psi in W, in [0, 1]. 1 (the default) is none.
 
     Attributes:
         exported: the version directories written during the last `fit()`.
@@ -52,6 +55,7 @@ class ExportGenerator(keras.callbacks.Callback):
         every=None,
         keep=3,
         output_range=(-1.0, 1.0),
+        truncation=1.0,
     ):
         super().__init__()
         # Checked now rather than at the first export, possibly hours into training.
@@ -61,6 +65,8 @@ class ExportGenerator(keras.callbacks.Callback):
         self.every = None if every is None else check_int("every", every, 1)
         self.keep = None if keep is None else check_int("keep", keep, 1)
         self.output_range = export.check_output_range(output_range)
+        # [0, 1] here; export_generator refuses 0 for a GAN that truncates in Z.
+        self.truncation = export.check_truncation(truncation, in_w=True)
         self.exported = []
         self._last_epoch = None
         self._exported_epoch = None
@@ -90,6 +96,7 @@ class ExportGenerator(keras.callbacks.Callback):
                 model_name=self.model_name,
                 keep=self.keep,
                 output_range=self.output_range,
+                truncation=self.truncation,
             ))
         for model_name, translator in translators or ():
             self.exported.append(translate_export.export_translator(

@@ -677,7 +677,7 @@ class GAN(keras.Model):
             for piece in self.pieces:
                 g_loss = piece.generator_loss(self, g_loss, generator_step)
             scaled_g_loss = self.g_optimizer.scale_loss(g_loss / num_replicas)
-        g_gradients = tape.gradient(scaled_g_loss, g_variables)
+        g_gradients = self._gradients(tape, scaled_g_loss, g_variables)
         self.g_optimizer.apply_gradients(zip(g_gradients, g_variables))
         for piece in self.pieces:
             piece.after_generator_update(self)
@@ -742,10 +742,14 @@ class GAN(keras.Model):
     def _apply_discriminator_gradients(self, tape, scaled_d_loss):
         """One optimizer step of D from `tape`, then the penalties' post-update work (clipping)."""
         d_variables = self.discriminator.trainable_variables
-        gradients = tape.gradient(scaled_d_loss, d_variables)
+        gradients = self._gradients(tape, scaled_d_loss, d_variables)
         self.d_optimizer.apply_gradients(zip(gradients, d_variables))
         for p in self.d_penalties:
             p.after_discriminator_update(self.discriminator)
+
+    def _gradients(self, tape, scaled_loss, variables):
+        """The gradients of an update of D or G; a family whose networks hold unused variables overrides it."""
+        return tape.gradient(scaled_loss, variables)
 
     def _discriminator_output(self, logits):
         to_output = getattr(self.gan_loss, "discriminator_output", None)

@@ -499,6 +499,17 @@ class StyleGAN(gan_lib.GAN):
                      lambda: tf.constant(0.0))
         return penalty + r1
 
+    def _gradients(self, tape, scaled_loss, variables):
+        # Both networks have a layer per resolution so that they can grow. While they grow,
+        # the generator's higher resolutions sit unused. At a single resolution, the lower
+        # fromRGB layers of D do too. Zero gradients leave those layers and their Adam moments
+        # at zero, so nothing moves. Without them Keras would warn at every run that
+        # "Gradients do not exist".
+        # (tf.UnconnectedGradients.ZERO fails on Keras 3 variables, whose dtype is a str.)
+        gradients = tape.gradient(scaled_loss, variables)
+        return [tf.zeros(v.shape, v.dtype) if g is None else g
+                for g, v in zip(gradients, variables)]
+
     def test_step(self, data):
         """Losses on held-out real data at the current growth, without updates."""
         real = gan_lib._real_samples(data)

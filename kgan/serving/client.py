@@ -3,7 +3,8 @@
 `Client` talks to a `tensorflow_model_server` serving a version exported by
 `kgan.serving.export.export_generator`, through its two signatures:
 `generate` (a seed and a count in; images, latent vectors and PNG files out)
-and `serving_default` (latent vectors in, images out); or one exported by
+and `serving_default` (latent vectors in, images out), and for a StyleGAN's
+export `generate_from_w` (w vectors in, images out); or one exported by
 `kgan.serving.translate_export.export_translator` (Pix2Pix, one direction of a
 CycleGAN), through `translate` (uint8 images in and out) and `translate_png`
 (image files in, PNG files out).
@@ -34,6 +35,7 @@ from tensorflow.core.framework import types_pb2
 
 from kgan._validation import check_int as _check_int
 from kgan.serving.export import PNG_OUTPUT
+from kgan.serving.export import W_SIGNATURE
 from kgan.serving.translate_export import PNG_SIGNATURE as _TRANSLATE_PNG
 from kgan.serving.translate_export import TRANSLATE_SIGNATURE as _TRANSLATE
 
@@ -49,6 +51,7 @@ PROTOCOLS = ("grpc", "rest")
 
 _GENERATE = "generate"
 _DEFAULT = "serving_default"
+_FROM_W = W_SIGNATURE
 _PNG = PNG_OUTPUT
 _INT32_MAX = 2**31 - 1
 _INT64_MAX = 2**63 - 1
@@ -103,7 +106,9 @@ class Client:
     `kgan.serving.translate_export.export_translator`. The same seed gives the same images as
     `GAN.generate(num_images, seed=seed)` did in Python before the export.
     The export of a `kgan.ConditionalGAN` also takes the class of each image:
-    pass `labels` to `generate` and `images_from_latent`.
+    pass `labels` to `generate` and `images_from_latent`. The export of a
+    `kgan.StyleGAN` also gives the w of each image (`generate(..., with_w=True)`)
+    and renders given w's (`images_from_w`).
 
     Over gRPC the client holds one channel, opened lazily by gRPC on the first
     call; `close()` it, or use the client as a context manager. Over REST each
@@ -162,7 +167,7 @@ class Client:
             self.target = _rest_base_url(target)
             self._transport = _RestTransport(self)
 
-    def generate(self, seed, num_images, labels=None, with_png=False):
+    def generate(self, seed, num_images, labels=None, with_png=False, with_w=False):
         """Generates `num_images` images from `seed` with the `generate` signature.
 
         Args:
@@ -181,12 +186,16 @@ class Client:
             with_png: also return each image as a PNG file. Over REST the
                 server sends them either way; over gRPC they are only sent
                 when asked for.
+            with_w: also return each image's w (a StyleGAN's export only; the
+                server rejects it for another with `InvalidRequest` over gRPC).
 
         Returns:
             A dict with `"images"`, uint8 of shape `(num_images, height, width,
             channels)`; `"z"`, the float32 latent vectors used, of shape
-            `(num_images, latent_dim)`; and with `with_png`, `"png"`, a list of
-            `num_images` bytes objects, each a PNG file.
+            `(num_images, latent_dim)`; with `with_png`, `"png"`, a list of
+            `num_images` bytes objects, each a PNG file; and with `with_w`, `"w"`,
+            the float32 w's (after the export's truncation) of shape
+            `(num_images, w_dim)`, which `images_from_w` renders back to the images.
 
         Example:
 
@@ -203,7 +212,7 @@ class Client:
             raise ValueError(
                 f"`num_images` must fit in an int32. Received: num_images={num_images}"
             )
-        outputs = ["images", "z"] + ([_PNG] if with_png else [])
+        outputs = ["images", "z"] + ([_PNG] if with_png else []) + (["w"] if with_w else [])
         inputs = {
             "seed": np.asarray(seed, np.int64),
             "num_images": np.asarray(num_images, np.int32),
@@ -217,7 +226,33 @@ class Client:
         }
         if with_png:
             result["png"] = self._bytes_list(values, _GENERATE, _PNG)
+        if with_w:
+            result["w"] = self._array(values, _GENERATE, "w", np.float32)
         return result
+
+    def images_from_w(self, w):
+        """Renders w vectors with a StyleGAN export's `generate_from_w` signature.
+
+        Args:
+            w: a 2-D array-like of real numbers, shape `(batch, w_dim)` with
+                `1 <= batch <= max_images`, rendered as given (the export's
+                truncation applies to the w's of `generate`, not to these).
+
+        Returns:
+            The images, uint8 of shape `(batch, height, width, channels)`.
+
+        Raises:
+            ModelNotFound: the model is not a StyleGAN's export (no such signature).
+
+        Example:
+
+        >>> w = client.generate(seed=0, num_images=2, with_w=True)["w"]
+        >>> path = np.linspace(0.0, 1.0, 8)[:, None] * (w[1] - w[0]) + w[0]
+        >>> frames = client.images_from_w(path)  # an interpolation in W
+        """
+        w = _check_latents(w, name="w", length="w_dim")
+        values = self._transport.predict(_FROM_W, {"w": w}, ["images"])
+        return self._array(values, _FROM_W, "images", np.uint8)
 
     def images_from_latent(self, z, labels=None):
         """Turns latent vectors into images with the `serving_default` signature.
@@ -710,7 +745,7 @@ def _tensor_info(dtype, shape):
     return {"dtype": dtype_name, "shape": [None if size < 0 else size for size in sizes]}
 
 
-def _check_latents(z):
+def _check_latents(z, name="z", length="latent_dim"):
     try:
         array = np.asarray(z)
     except (ValueError, TypeError):
@@ -726,8 +761,8 @@ def _check_latents(z):
         shape = getattr(array, "shape", None)
         dtype = getattr(array, "dtype", None)
         raise ValueError(
-            "`z` must be a 2-D array of real numbers of shape (batch, latent_dim) with "
-            f"batch >= 1. Received: z of shape {shape} and dtype {dtype}"
+            f"`{name}` must be a 2-D array of real numbers of shape (batch, {length}) with "
+            f"batch >= 1. Received: {name} of shape {shape} and dtype {dtype}"
         )
     return array.astype(np.float32)
 

@@ -43,13 +43,27 @@ input of more than `max_images` labels or of another length than `z`'s batch
 or `num_images`, or a label outside `[0, num_classes)`, fails with
 INVALID_ARGUMENT naming it, before the generator runs.
 
+A StyleGAN (`kgan.StyleGAN`, or any GAN whose generator has `mapping`,
+`truncate` and `synthesis`) exports its sampling generator (the EMA one) with
+the same two signatures, truncated in W rather than in Z: each `z` (given to
+`serving_default` or drawn by `generate`) is mapped to `w`, which becomes
+`w_avg + truncation * (w - w_avg)` (psi, in [0, 1]; 0 gives w_avg's image for
+every z) before the synthesis renders it with its fixed noise maps, at the
+growth the model had when exported. `generate` then outputs the untruncated
+`z` and the truncated `w` (float32 `(num_images, w_dim)`) besides the images,
+and a third signature, `generate_from_w`, takes `w` (float32 `(batch, w_dim)`,
+at most `max_images` rows) and renders it as it is, so that `generate`'s `w`
+gives back its images and a client can interpolate or edit in W. The images are
+those of `StyleGAN.generate(num_images, seed=seed, truncation_psi=truncation)`.
+
 The generator always runs in inference mode (`training=False`).
 
 Next to `saved_model.pb` each version holds `kgan_export.json`, the export's
 settings (`latent_dim`, `sample_shape`, `output_range`, `max_images`,
-`truncation`, `signatures`, `kgan_version`, `tensorflow_version`, and for a
-conditional GAN `num_classes`) for clients that read the model folder;
-TensorFlow Serving ignores it.
+`truncation`, `signatures`, `kgan_version`, `tensorflow_version`, for a
+conditional GAN `num_classes`, and for a StyleGAN `truncation_space: "w"`,
+`w_dim` and `resolution`, the growth exported) for clients that read the model
+folder; TensorFlow Serving ignores it.
 """
 
 import json
@@ -72,6 +86,7 @@ __all__ = [
     "DEFAULT_MAX_IMAGES",
     "METADATA_FILENAME",
     "PNG_OUTPUT",
+    "W_SIGNATURE",
     "export_generator",
     "latest_version",
     "list_versions",
@@ -79,6 +94,8 @@ __all__ = [
 
 DEFAULT_MAX_IMAGES = 256
 METADATA_FILENAME = "kgan_export.json"
+# A StyleGAN's signature of w vectors in, images out.
+W_SIGNATURE = "generate_from_w"
 # TensorFlow Serving's REST API base64-encodes string outputs whose name ends in
 # "_bytes" and writes any other string into the JSON as it is, which breaks on
 # binary data such as PNG files.
@@ -122,12 +139,16 @@ def export_generator(
     normal latent vectors by `truncation`, pulling them toward their mean, 0.
     Its `z` output is the scaled vectors, so feeding that `z` to
     `serving_default` gives the same images. `serving_default` never scales
-    the `z` it is given.
+    the `z` it is given. A StyleGAN truncates in W instead, in both signatures
+    (StyleGAN's truncation: `w_avg + truncation * (w - w_avg)`, with the
+    sampling generator's tracked `w_avg`), and has the `generate_from_w`
+    signature; see the module docstring.
 
     Args:
-        gan: a `kgan.GAN` (anything with `generator` and `latent_dim`) or a
+        gan: a `kgan.GAN` (anything with `generator` and `latent_dim`), a
             `kgan.ConditionalGAN` (also with `num_classes`; its generator takes
-            `[z, labels]`).
+            `[z, labels]`), or a `kgan.StyleGAN`. The sampling generator is
+            exported: the EMA one when the GAN has one.
         base_dir: the directory TensorFlow Serving's `--model_base_path`
             points at, without the model name. Created if missing.
         model_name: the subdirectory of `base_dir` holding the versions.
@@ -148,6 +169,8 @@ def export_generator(
             hold.
         truncation: a number in (0, 1], the factor the `generate` signature
             scales its latent vectors by. 1 (the default) leaves them as drawn.
+            For a StyleGAN, psi in [0, 1] of the truncation in W of both
+            signatures (1: none; 0: w_avg's image for every z).
 
     Returns:
         The path of the version directory, as a str.
@@ -165,9 +188,14 @@ def export_generator(
     >>> sevens = tf.saved_model.load(path).signatures["generate"](
     ...     seed=tf.constant(7, tf.int64), num_images=tf.constant(4),
     ...     labels=tf.constant([7, 7, 7, 7]))["images"]
+    >>> path = kgan.serving.export.export_generator(style_gan, "/tmp/style", truncation=0.7)
+    >>> outputs = tf.saved_model.load(path).signatures["generate"](
+    ...     seed=tf.constant(7, tf.int64), num_images=tf.constant(4))  # images, png_bytes, w, z
+    >>> again = tf.saved_model.load(path).signatures["generate_from_w"](w=outputs["w"])
     """
     generator, latent_dim = _generator_and_latent_dim(gan)
-    num_classes = _num_classes(gan)
+    style = truncates_in_w(gan)
+    num_classes = None if style else _num_classes(gan)
     model_dir = _model_dir(base_dir, model_name)
     if keep is not None:
         keep = _check_int("keep", keep, 1)
@@ -175,17 +203,25 @@ def export_generator(
         version = _check_int("version", version, 0)
     output_range = check_output_range(output_range)
     max_images = _check_int("max_images", max_images, 1)
-    truncation = check_truncation(truncation)
+    truncation = check_truncation(truncation, in_w=style)
     version, final_dir = _new_version_dir(base_dir, model_name, model_dir, version)
 
     archive = keras.export.ExportArchive()
     archive.track(generator)
-    functions = _serving_functions(
-        generator, latent_dim, output_range, max_images, truncation, num_classes
-    )
+    if style:
+        growth = _style_growth(gan)
+        functions = _style_functions(generator, latent_dim, output_range, max_images, truncation,
+                                     growth)
+    else:
+        functions = _serving_functions(
+            generator, latent_dim, output_range, max_images, truncation, num_classes
+        )
     for name, fn in functions.items():
         archive.add_endpoint(name, fn)
     metadata = _metadata(latent_dim, output_range, max_images, truncation, functions, num_classes)
+    if style:
+        metadata.update(truncation_space="w", w_dim=int(generator.w_dim),
+                        resolution=growth.get("resolution", int(generator.image_size)))
     _write_version(archive, metadata, model_dir, model_name, version, final_dir, keep)
     return final_dir
 
@@ -331,26 +367,96 @@ def _serving_functions(
     return {"serving_default": serve_conditional, "generate": generate_conditional}
 
 
+def truncates_in_w(gan):
+    """Whether `export_generator` exports `gan` as a StyleGAN: truncated in W, with `generate_from_w`.
+
+    True for a GAN whose sampling generator has a mapping network, a truncation
+    and a synthesis network (`kgan.StyleGAN`, `kgan.nets.stylegan_generator`).
+    """
+    sampling = getattr(gan, "sampling_generator", None)
+    generator = sampling() if callable(sampling) else getattr(gan, "generator", None)
+    return all(hasattr(generator, name) for name in ("mapping", "truncate", "synthesis", "w_avg",
+                                                     "w_dim", "broadcast"))
+
+
+def _style_growth(gan):
+    """The `level=`/`alpha=` the synthesis is exported at: the GAN's growth now.
+
+    Empty at full growth (also without progressive growing), as `StyleGAN.generate`
+    renders then; with a "resolution" key added while a progressive run grows.
+    """
+    growth = getattr(gan, "growth", None)
+    resolutions = [int(r) for r in getattr(gan, "resolutions", ())]
+    if not callable(growth) or not resolutions:
+        return {}
+    resolution, alpha = growth()
+    level = resolutions.index(int(resolution))
+    if level == len(resolutions) - 1 and float(alpha) == 1.0:
+        return {}
+    return {"level": level, "alpha": float(alpha), "resolution": int(resolution)}
+
+
+def _style_functions(generator, latent_dim, output_range, max_images, truncation, growth):
+    """A StyleGAN's signatures: z to images and seeds to images truncated in W, and w to images."""
+    arguments = {k: v for k, v in growth.items() if k in ("level", "alpha")}
+    w_dim = int(generator.w_dim)
+
+    def styles(z):
+        # As StyleGAN.map_latents: the mapping, then the truncation toward w_avg.
+        w = generator.mapping(z, training=False)
+        return tf.cast(generator.truncate(w, truncation), tf.float32)
+
+    def render(w):
+        ws = generator.broadcast(w)
+        return _outputs(generator.synthesis(ws, training=False, **arguments), output_range)
+
+    z_spec = tf.TensorSpec([None, latent_dim], tf.float32, name="z")
+    w_spec = tf.TensorSpec([None, w_dim], tf.float32, name="w")
+    seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+    count_spec = tf.TensorSpec([], tf.int32, name="num_images")
+
+    @tf.function(input_signature=[z_spec])
+    def serve(z):
+        return render(styles(_checked_latents(z, latent_dim, max_images)))
+
+    @tf.function(input_signature=[seed_spec, count_spec])
+    def generate(seed, num_images):
+        z = _seeded_latents(seed, num_images, latent_dim, max_images, 1.0)
+        w = styles(z)
+        return _with_png({**render(w), "z": z, "w": w})
+
+    @tf.function(input_signature=[w_spec])
+    def generate_from_w(w):
+        return render(_checked_rows(w, w_dim, max_images, "w", "w vectors"))
+
+    return {"serving_default": serve, "generate": generate, W_SIGNATURE: generate_from_w}
+
+
 def _checked_latents(z, latent_dim, max_images):
     """`z` after in-graph checks of its shape and of its batch against `max_images`."""
+    return _checked_rows(z, latent_dim, max_images, "z", "latent vectors")
+
+
+def _checked_rows(x, length, max_images, name, what):
+    """`x` `(batch, length)` after in-graph checks of its shape and of its batch."""
     # The signature's shape is not enforced on the tensors a server feeds; without
     # this, a wrong length fails deep inside the generator with a matmul error.
-    z = tf.ensure_shape(z, [None, latent_dim])
+    x = tf.ensure_shape(x, [None, length])
     # As for `generate`'s `num_images`: the generator's activations grow with the
     # batch, so one request of 20,000 rows could run the server out of memory.
-    shape = tf.shape(z)
+    shape = tf.shape(x)
     batch_check = tf.debugging.Assert(
         shape[0] <= max_images,
         [
             tf.strings.format(
-                f"`z` must hold at most {max_images} latent vectors, one per image (the "
-                "max_images of this export). Received: z of shape ({}, {})",
+                f"`{name}` must hold at most {max_images} {what}, one per image (the "
+                f"max_images of this export). Received: {name} of shape ({{}}, {{}})",
                 [shape[0], shape[1]],
             )
         ],
     )
     with tf.control_dependencies([batch_check]):
-        return tf.identity(z)
+        return tf.identity(x)
 
 
 def _checked_labels(labels, count, count_name, num_classes, max_images):
@@ -481,14 +587,20 @@ def check_output_range(output_range):
     return check_range("output_range", output_range)
 
 
-def check_truncation(truncation):
-    """`truncation` as a float, checked to be in (0, 1]."""
-    if (
-        not isinstance(truncation, numbers.Real)
-        or isinstance(truncation, bool)
-        or not math.isfinite(truncation)
-        or not 0.0 < truncation <= 1.0
-    ):
+def check_truncation(truncation, in_w=False):
+    """`truncation` as a float, checked to be in (0, 1], or in [0, 1] for a truncation in W."""
+    valid = (
+        isinstance(truncation, numbers.Real)
+        and not isinstance(truncation, bool)
+        and math.isfinite(truncation)
+        and (0.0 <= truncation <= 1.0 if in_w else 0.0 < truncation <= 1.0)
+    )
+    if not valid:
+        if in_w:
+            raise ValueError(
+                "`truncation` must be a number in [0, 1], StyleGAN's psi in W: 1 leaves w as "
+                f"it is, 0 gives w_avg's image. Received: truncation={truncation!r}"
+            )
         raise ValueError(
             "`truncation` must be a number in (0, 1]; 1 leaves the latent vectors "
             f"as drawn. Received: truncation={truncation!r}"

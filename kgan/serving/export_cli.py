@@ -7,6 +7,10 @@ signatures of `kgan.serving.export`. Prints the path of the version written.
 
     kgan-export --model=kgan_run --export_dir=savedmodels --model_name=mnist_dcgan
     kgan-export --model=gan.keras --export_dir=/srv/models --keep=3 --truncation=0.7
+    kgan-export --model=runs/stylegan --export_dir=savedmodels --model_name=style --truncation=0.7
+
+A StyleGAN's export truncates in W (--truncation is its psi, in [0, 1]) and has a third
+signature, `generate_from_w`; see `kgan.serving.export`.
 
 `export_from_path` does the work; its arguments are the flags.
 """
@@ -61,7 +65,8 @@ def export_from_path(
             keeps them all.
         max_images: the largest `num_images` the `generate` signature accepts.
         truncation: a number in (0, 1], the factor on the `generate`
-            signature's latent vectors; 1 leaves them as drawn.
+            signature's latent vectors; 1 leaves them as drawn. For a StyleGAN,
+            psi in [0, 1] of the truncation in W (0: w_avg's image).
         output_range: the generator's output range, `(low, high)` or a string
             `"low,high"`: `-1,1` for tanh, `0,1` for sigmoid.
 
@@ -94,6 +99,12 @@ def export_from_path(
             f"Received: --version={version}"
         )
     gan = _load_gan(model_file, model)
+    if truncation == 0.0 and not export.truncates_in_w(gan):
+        raise ExportError(
+            "--truncation must be in (0, 1] for a GAN without a mapping network (0 is a "
+            "StyleGAN's w_avg image; this one scales z, and would draw one image for every "
+            "seed). Received: --truncation=0.0"
+        )
     try:
         return export.export_generator(
             gan,
@@ -123,11 +134,11 @@ def _check_truncation(truncation):
         not isinstance(truncation, numbers.Real)
         or isinstance(truncation, bool)
         or not math.isfinite(truncation)
-        or not 0.0 < truncation <= 1.0
+        or not 0.0 <= truncation <= 1.0
     ):
         raise ExportError(
-            "--truncation must be a number in (0, 1]; 1 leaves the latent vectors as "
-            f"drawn. Received: --truncation={truncation}"
+            "--truncation must be a number in (0, 1] (a StyleGAN's psi in W: [0, 1]); 1 "
+            f"leaves the latent vectors as drawn. Received: --truncation={truncation}"
         )
     return float(truncation)
 
@@ -238,7 +249,8 @@ def _define_flags():
     )
     flags.DEFINE_float(
         "truncation", 1.0,
-        "Scale of the generate signature's latent vectors, in (0, 1]; 1 leaves them as drawn.",
+        "Scale of the generate signature's latent vectors, in (0, 1]; 1 leaves them as drawn. "
+        "A StyleGAN's psi of the truncation in W, in [0, 1] (0: its average image).",
     )
     flags.DEFINE_string(
         "output_range", "-1,1", "The generator's output range low,high: -1,1 (tanh) or 0,1 (sigmoid)."

@@ -614,7 +614,7 @@ def _check_stylegan_data(config, sample_shape, description):
 # What `kgan-train --model=stylegan` trains with unless the flags say otherwise.
 STYLEGAN_DEFAULTS = {
     "image_size": 32, "latent_dim": 64, "base_filters": 32, "mapping_layers": 4,
-    "batch_size": 32, "epochs": 10, "steps_per_epoch": 50,
+    "batch_size": 32, "epochs": 20, "steps_per_epoch": 100,
     "g_learning_rate": 0.0025, "d_learning_rate": 0.0025, "beta_1": 0.0, "beta_2": 0.99,
     "ema_decay": 0.999,
 }

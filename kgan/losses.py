@@ -214,6 +214,22 @@ LOSSES = {
     "hinge": Hinge,
 }
 
+# The f-GAN losses, by divergence name ("kl", "reverse_kl", ...). Imported here, after
+# GANLoss, because kgan.f_divergence subclasses it.
+from kgan.f_divergence import DIVERGENCES as _DIVERGENCES  # noqa: E402
+from kgan.f_divergence import FDivergence  # noqa: E402,F401
+
+
+def _f_divergence(name):
+    def make():
+        return FDivergence(name)
+
+    make.__name__ = f"FDivergence({name!r})"
+    return make
+
+
+LOSSES.update({name: _f_divergence(name) for name in _DIVERGENCES if name not in LOSSES})
+
 
 def is_loss(obj):
     """Whether `obj` has the two methods kgan calls on a loss."""
@@ -227,7 +243,9 @@ def get(identifier):
 
     Args:
         identifier: one of `"minimax"`, `"non_saturating"`, `"wasserstein"`,
-            `"least_squares"`, `"hinge"`; a dict from `keras.saving.serialize_keras_object`;
+            `"least_squares"`, `"hinge"`, or an f-divergence of `kgan.losses.FDivergence`
+            (`"kl"`, `"reverse_kl"`, `"pearson_chi2"`, `"neyman_chi2"`,
+            `"squared_hellinger"`, `"jensen_shannon"`, `"gan"`, `"total_variation"`); a dict from `keras.saving.serialize_keras_object`;
             or any object with `discriminator_loss(real_logits, fake_logits)` and
             `generator_loss(fake_logits)` methods, returned as it is.
 

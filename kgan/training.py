@@ -323,6 +323,12 @@ class TrainConfig:
         for name in ("beta_1", "beta_2", "label_smoothing"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ConfigError(f"--{name} must be in [0, 1). Received: --{name}={getattr(self, name)}")
+        if self.label_smoothing and self.loss not in ("minimax", "non_saturating"):
+            raise ConfigError(
+                "--label_smoothing applies to the logistic losses (--loss=minimax or "
+                f"non_saturating). Received: --label_smoothing={self.label_smoothing} with "
+                f"--loss={self.loss}"
+            )
         if not self.workdir:
             raise ConfigError("--workdir must name a folder. Received: --workdir=''")
         for name in ("workdir", "export_dir"):
@@ -1065,7 +1071,9 @@ def _checkpoint_settings(gan):
     if getattr(gan, "latent_dim", None):
         settings["latent_dim"] = gan.latent_dim
     for name, loss_class in losses.LOSSES.items():
-        if type(gan.gan_loss) is loss_class:
+        # The f-divergences share one class: their entries make an instance to compare.
+        if (type(gan.gan_loss) is loss_class if isinstance(loss_class, type)
+                else gan.gan_loss == loss_class()):
             settings["loss"] = name
             settings["label_smoothing"] = getattr(gan.gan_loss, "label_smoothing", 0.0)
     for name, optimizer in (("g", gan.g_optimizer), ("d", gan.d_optimizer)):

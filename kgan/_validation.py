@@ -6,6 +6,11 @@ import numbers
 import numpy as np
 
 
+def is_power_of_two(value):
+    """Whether the integer `value` is 1, 2, 4, 8, ..."""
+    return value >= 1 and value & (value - 1) == 0
+
+
 def check_int(name, value, minimum):
     """Returns `value` as an int, or raises a ValueError naming it.
 

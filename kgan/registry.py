@@ -17,6 +17,8 @@ Example:
 import dataclasses
 from typing import Callable, Optional
 
+from kgan._validation import is_power_of_two
+
 # What an entry trains on. "vectors" are the toy distributions' points; "images"
 # are (height, width, channels) arrays. Conditioning adds labels to either. "pairs"
 # are (source, target) images (Pix2Pix); "two_domains" are unpaired (a, b) images
@@ -452,10 +454,6 @@ TRANSLATION_FLAGS = {name: families for name, families in FAMILY_FLAGS.items()
 STYLES = ("modulated", "adain")
 
 
-def _is_power_of_two(value):
-    return value >= 1 and value & (value - 1) == 0
-
-
 def _stylegan_widths(config):
     """`kgan.nets.stylegan_*`'s filter arguments for `--base_filters`.
 
@@ -550,7 +548,7 @@ def _check_number(config, name, low, high=None):
 def _check_stylegan_size(config, size, description):
     from kgan.training import ConfigError
 
-    if size < 4 or not _is_power_of_two(size):
+    if size < 4 or not is_power_of_two(size):
         raise ConfigError(
             f"--model=stylegan makes square images whose side is a power of two >= 4 (its "
             f"synthesis doubles from 4x4){description}. Pass --image_size (e.g. 32). "
@@ -577,7 +575,7 @@ def _check_stylegan_config(config):
     for name, high in (("style_mixing", 1.0), ("truncation_psi", 1.0), ("r1_gamma", None),
                        ("pl_weight", None)):
         _check_number(config, name, 0.0, high)
-    if not _is_power_of_two(config.progressive_start):
+    if not is_power_of_two(config.progressive_start):
         raise ConfigError(
             "--progressive_start must be a power of two >= 4, a resolution of the synthesis. "
             f"Received: --progressive_start={config.progressive_start}"

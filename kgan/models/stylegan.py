@@ -12,6 +12,7 @@ from kgan import random as random_lib
 from kgan._validation import SimpleConfig
 from kgan._validation import check_bool as _check_bool
 from kgan._validation import check_int as _check_int
+from kgan._validation import is_power_of_two
 from kgan.models import conditional as conditional_lib
 from kgan.models import gan as gan_lib
 from kgan.pieces import path_length as path_length_lib
@@ -27,10 +28,6 @@ def _check_number(name, value, low, high, high_open=False):
 def check_truncation_psi(truncation_psi):
     """Returns `truncation_psi` as a float in [0, 1], or raises a ValueError naming it."""
     return _check_number("truncation_psi", truncation_psi, 0.0, 1.0)
-
-
-def _is_power_of_two(value):
-    return value >= 1 and value & (value - 1) == 0
 
 
 def lazy_adam(interval=None, learning_rate=0.0025, beta_1=0.0, beta_2=0.99, epsilon=1e-8):
@@ -96,7 +93,7 @@ class ProgressiveSchedule(SimpleConfig):
 
     def __init__(self, start_resolution=4, fade_images=600_000, stable_images=600_000):
         start = _check_int("start_resolution", start_resolution, 4)
-        if not _is_power_of_two(start):
+        if not is_power_of_two(start):
             raise ValueError("`start_resolution` must be a power of two >= 4. "
                              f"Received: start_resolution={start_resolution!r}")
         self.start_resolution = start

@@ -564,3 +564,19 @@ def _check_density_values(name, values):
             + (" with non-finite values" if not np.isfinite(values).all() else "")
         )
     return values
+
+
+# The f-GAN side of the theory (kgan.divergence_bounds): the true f-divergences,
+# the variational bound, its optimal critic and critics trained alone. Imported at
+# the end because that module uses the helpers above.
+from kgan.divergence_bounds import TrainedCritic  # noqa: E402,F401
+from kgan.divergence_bounds import bound_table  # noqa: E402,F401
+from kgan.divergence_bounds import default_grid  # noqa: E402,F401
+from kgan.divergence_bounds import f_divergence  # noqa: E402,F401
+from kgan.divergence_bounds import format_bound_table  # noqa: E402,F401
+from kgan.divergence_bounds import gaussian_distribution  # noqa: E402,F401
+from kgan.divergence_bounds import monte_carlo_bound  # noqa: E402,F401
+from kgan.divergence_bounds import optimal_critic  # noqa: E402,F401
+from kgan.divergence_bounds import plot_critic_vs_optimal  # noqa: E402,F401
+from kgan.divergence_bounds import train_critic  # noqa: E402,F401
+from kgan.divergence_bounds import variational_bound  # noqa: E402,F401

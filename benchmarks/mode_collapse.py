@@ -63,6 +63,9 @@ TOY_ROWS = {
     # The schedule alone: a 3x larger learning rate (still decayed to 1% by a cosine) on
     # batches of 1,024. It sharpens the modes, and on ring8 it collapses without packing.
     "fast_schedule": {"learning_rate": 3e-3, "batch_size": 1024},
+    # MRGAN (Che et al. 2017): lambda_1 ||x - G(E(x))||^2 + lambda_2 L_G(D(G(E(x)))), with a
+    # 2x128 MLP encoder trained on the same terms at G's learning rate and schedule.
+    "mode_regularization": {"mode_regularization": (0.5, 0.5)},
     "recommended": None,  # RECOMMENDED[distribution]
 }
 # The documented configurations: the fast schedule, weight averaging and, on the ring, PacGAN4
@@ -134,6 +137,13 @@ def toy_run(distribution, row, seed, steps):
     extra = []
     if kwargs.pop("feature_matching", False):
         extra.append(pieces.FeatureMatching("hidden_leaky_relu_2"))
+    if "mode_regularization" in kwargs:
+        geometric_weight, mode_weight = kwargs.pop("mode_regularization")
+        rate = keras.optimizers.schedules.CosineDecay(
+            kwargs.get("learning_rate", 1e-3), kwargs["steps"], alpha=0.01)
+        extra.append(pieces.ModeRegularization(
+            geometric_weight, mode_weight,
+            encoder_optimizer=keras.optimizers.Adam(rate, beta_1=0.5)))
     if "instance_noise" in kwargs:
         extra.append(pieces.InstanceNoise(kwargs.pop("instance_noise"), anneal_steps=kwargs["steps"]))
     if extra:

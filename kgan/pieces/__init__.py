@@ -17,6 +17,7 @@ from kgan.pieces.diff_augment import diff_augment
 from kgan.pieces.ema import GeneratorEMA
 from kgan.pieces.feature_matching import FeatureMatching
 from kgan.pieces.instance_noise import InstanceNoise
+from kgan.pieces.mode_regularization import ModeRegularization
 from kgan.pieces.packing import Packing
 from kgan.pieces.packing import pack_samples
 from kgan.pieces.path_length import PathLengthRegularization
@@ -29,6 +30,7 @@ __all__ = [
     "GeneratorEMA",
     "GeneratorStep",
     "InstanceNoise",
+    "ModeRegularization",
     "Packing",
     "PairedReconstruction",
     "PathLengthRegularization",

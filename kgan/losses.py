@@ -52,6 +52,10 @@ class GANLoss(SimpleConfig, abc.ABC):
     """
 
     probabilistic = False
+    # True for a loss whose generator term compares the fakes with the reals (MMD):
+    # the training step then also passes D's outputs on the reals,
+    # `generator_loss(fake_logits, real_logits)`.
+    reads_real_scores = False
 
     @abc.abstractmethod
     def discriminator_loss(self, real_logits, fake_logits):
@@ -230,6 +234,46 @@ def _f_divergence(name):
 
 LOSSES.update({name: _f_divergence(name) for name in _DIVERGENCES if name not in LOSSES})
 
+# The MMD-GAN losses, an integral probability metric like the Wasserstein loss.
+from kgan.mmd import MMD  # noqa: E402,F401
+
+
+def _mmd(kernel):
+    def make():
+        return MMD(kernel)
+
+    make.__name__ = f"MMD({kernel!r})"
+    return make
+
+
+LOSSES.update({"mmd": _mmd("gaussian"), "mmd_rational_quadratic": _mmd("rational_quadratic")})
+
+
+def critic_outputs(loss):
+    """The output width the reference discriminators get for `loss`.
+
+    One logit, except for a loss that compares batches of D's embeddings (MMD):
+    `kgan.mmd.EMBEDDING_DIM` features then. An unknown name gives 1, so that
+    `get` reports it.
+
+    Args:
+        loss: a loss name, config dict or object, as `get` takes.
+
+    Returns:
+        An int >= 1, the `output_dim` of `kgan.nets.mlp_discriminator` and
+        `dcgan_discriminator`.
+
+    Example:
+
+    >>> kgan.losses.critic_outputs("mmd"), kgan.losses.critic_outputs("hinge")
+    (16, 1)
+    """
+    if isinstance(loss, str) and loss not in LOSSES:
+        return 1
+    from kgan import mmd
+
+    return mmd.EMBEDDING_DIM if getattr(get(loss), "reads_real_scores", False) else 1
+
 
 def is_loss(obj):
     """Whether `obj` has the two methods kgan calls on a loss."""
@@ -245,7 +289,9 @@ def get(identifier):
         identifier: one of `"minimax"`, `"non_saturating"`, `"wasserstein"`,
             `"least_squares"`, `"hinge"`, or an f-divergence of `kgan.losses.FDivergence`
             (`"kl"`, `"reverse_kl"`, `"pearson_chi2"`, `"neyman_chi2"`,
-            `"squared_hellinger"`, `"jensen_shannon"`, `"gan"`, `"total_variation"`); a dict from `keras.saving.serialize_keras_object`;
+            `"squared_hellinger"`, `"jensen_shannon"`, `"gan"`, `"total_variation"`); `"mmd"`
+            or `"mmd_rational_quadratic"` (`kgan.losses.MMD`); a dict from
+            `keras.saving.serialize_keras_object`;
             or any object with `discriminator_loss(real_logits, fake_logits)` and
             `generator_loss(fake_logits)` methods, returned as it is.
 

@@ -140,8 +140,11 @@ def discriminator_options(config):
     Returns:
         A dict of keyword arguments of `kgan.nets.*_discriminator`.
     """
+    from kgan import losses
+
     return dict(spectral_norm=config.spectral_norm, minibatch_stddev=config.minibatch_stddev,
-                minibatch_discrimination=config.minibatch_discrimination, pack=config.pack)
+                minibatch_discrimination=config.minibatch_discrimination, pack=config.pack,
+                output_dim=losses.critic_outputs(config.loss))
 
 
 def feature_layer(discriminator):

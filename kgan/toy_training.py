@@ -6,6 +6,7 @@ import time
 import keras
 
 from kgan.models import gan as gan_lib
+from kgan import losses as losses_lib
 from kgan import nets
 from kgan.datasets import toy as toy_lib
 from kgan.metrics.mode_coverage import mode_coverage
@@ -169,8 +170,9 @@ def train_toy_gan(
     if networks == "pacgan":
         generator, discriminator = pacgan_toy_networks(distribution, latent_dim, pack=pack)
     elif networks == "mlp":
+        options = {"output_dim": losses_lib.critic_outputs(loss), **(discriminator_options or {})}
         generator, discriminator = toy_networks(distribution, latent_dim, hidden_units, pack=pack,
-                                                **(discriminator_options or {}))
+                                                **options)
     else:
         raise ValueError(f"`networks` must be 'mlp' or 'pacgan'. Received: networks={networks!r}")
     gan = gan_lib.GAN(generator, discriminator, d_steps=d_steps, seed=seed,

@@ -293,8 +293,13 @@ def test_generator_output_that_does_not_fit_the_discriminator_is_rejected():
 def test_discriminator_with_more_than_one_output_per_sample_is_rejected():
     g, _ = mlp_pair()
     x = keras.Input((2,))
-    with pytest.raises(ValueError, match=r"Received: discriminator output shape \(None, 3\)"):
-        kgan.GAN(g, keras.Model(x, keras.layers.Dense(3)(x)))
+    with pytest.raises(ValueError, match=r"Received: discriminator output shape \(None, 3, 2\)"):
+        kgan.GAN(g, keras.Model(x, keras.layers.Reshape((3, 2))(keras.layers.Dense(6)(x))))
+    # An embedding of 3 features per sample is for a loss that compares batches (MMD);
+    # a loss of one logit per sample refuses it when compiled.
+    gan = kgan.GAN(g, keras.Model(x, keras.layers.Dense(3)(x)))
+    with pytest.raises(ValueError, match="3 features per sample, and loss='non_saturating'"):
+        gan.compile()
 
 
 def test_dataset_that_does_not_match_is_rejected_before_training():

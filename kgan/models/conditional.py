@@ -322,8 +322,8 @@ class ConditionalGAN(gan_lib.GAN):
             )
         return loss
 
-    def generator_loss(self, fake_scores, fake_labels):
-        loss = self.gan_loss.generator_loss(fake_scores[0])
+    def generator_loss(self, fake_scores, fake_labels, real_scores=None):
+        loss = super().generator_loss(fake_scores, fake_labels, real_scores)
         if self.conditioning == "acgan":
             loss += self.aux_weight * _class_loss(fake_scores[1], fake_labels)
         return loss
@@ -348,7 +348,7 @@ class ConditionalGAN(gan_lib.GAN):
         real_scores = self.discriminate(real, labels, training=False)
         fake_scores = self.discriminate(fake, fake_labels, training=False)
         d_loss = self.discriminator_loss(real_scores, fake_scores, labels, fake_labels)
-        g_loss = self.generator_loss(fake_scores, fake_labels)
+        g_loss = self.generator_loss(fake_scores, fake_labels, real_scores)
         return self.update_metrics(d_loss, g_loss, real_scores, fake_scores, labels)
 
     def _generation_labels(self, num_samples, labels):

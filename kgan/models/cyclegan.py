@@ -212,7 +212,16 @@ class CycleGAN(keras.Model):
         for network in self.generators + self.discriminators:
             (convolutions_lib.accelerate if use else convolutions_lib.restore)(network)
         self.fast_convolutions = fast_convolutions
-        self.gan_loss = losses_lib.get(loss)
+        gan_loss = losses_lib.get(loss)
+        if getattr(gan_loss, "reads_real_scores", False):
+            # Its adversarial terms score each translation alone (and through the image
+            # pool), so there is no batch of reals beside it to compare with.
+            raise ValueError(
+                "CycleGAN's generator loss scores translations one by one; a loss that "
+                "compares batches of reals and fakes (MMD) does not apply. Use "
+                f"'least_squares', 'non_saturating' or 'hinge'. Received: loss={loss!r}"
+            )
+        self.gan_loss = gan_loss
         super().compile(optimizer=g_optimizer, jit_compile=jit_compile,
                         steps_per_execution=steps_per_execution, **kwargs)
         self.g_optimizer = g_optimizer

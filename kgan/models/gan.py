@@ -61,7 +61,11 @@ def _symbolic_output(network, inputs, what):
 
 
 def _sample_shape(generator, discriminator, latent_dim, pack=1):
-    """Checks that G's output (in packs of `pack`) feeds D and D gives one score per input."""
+    """Checks that G's output (in packs of `pack`) feeds D and D gives one row per input.
+
+    Returns `(sample_shape, score_width)`: D's outputs per input, 1 for a logit and
+    more for an embedding (checked against the loss in `compile`).
+    """
     z = keras.KerasTensor((None, latent_dim), dtype="float32")
     fake = _symbolic_output(
         generator, z, f"The generator does not accept latent vectors of size {latent_dim}."
@@ -91,12 +95,25 @@ def _sample_shape(generator, discriminator, latent_dim, pack=1):
         fake,
         f"The discriminator does not accept the generator's output of shape {sample_shape}{packs}.",
     )
-    if len(scores.shape) > 2 or (len(scores.shape) == 2 and scores.shape[-1] != 1):
+    if len(scores.shape) > 2 or (len(scores.shape) == 2 and scores.shape[-1] is None):
         raise ValueError(
             "The discriminator must output one score per sample, shape (batch, 1) or "
-            f"(batch,). Received: discriminator output shape {tuple(scores.shape)}"
+            "(batch,), or one embedding per sample, shape (batch, k), for a loss that "
+            "compares batches (MMD). Received: discriminator output shape "
+            f"{tuple(scores.shape)}"
         )
-    return sample_shape
+    return sample_shape, (scores.shape[-1] if len(scores.shape) == 2 else 1)
+
+
+def check_score_width(score_width, gan_loss, loss):
+    """Refuses an embedding discriminator (width > 1) under a loss of one score per sample."""
+    if score_width != 1 and not getattr(gan_loss, "reads_real_scores", False):
+        raise ValueError(
+            f"The discriminator outputs {score_width} features per sample, and loss={loss!r} "
+            "scores each sample with one logit, shape (batch, 1). Give the discriminator "
+            "one output (output_dim=1 for kgan.nets), or use a loss that compares "
+            f"embeddings ('mmd'). Received: discriminator output width {score_width}"
+        )
 
 
 def _loss_scaled(optimizer):
@@ -150,6 +167,13 @@ def _real_samples(data):
             f"Received: a dict with keys {sorted(data)}"
         )
     return data
+
+
+def _adversarial_generator_loss(gan_loss, fake_logits, real_logits):
+    """`gan_loss.generator_loss`, given the reals' logits only when it reads them."""
+    if getattr(gan_loss, "reads_real_scores", False):
+        return gan_loss.generator_loss(fake_logits, real_logits)
+    return gan_loss.generator_loss(fake_logits)
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -262,7 +286,9 @@ class GAN(keras.Model):
 
     def _check_networks(self, generator, discriminator, latent_dim):
         """Checks that G's samples feed D; returns the sample shape."""
-        return _sample_shape(generator, discriminator, latent_dim, self.pack)
+        sample_shape, self._score_width = _sample_shape(generator, discriminator, latent_dim,
+                                                        self.pack)
+        return sample_shape
 
     def _set_remedies(self, pack, unrolled_steps, unrolled_learning_rate):
         """Checks and sets the mode-collapse options that add pieces (packing, unrolling)."""
@@ -400,7 +426,9 @@ class GAN(keras.Model):
             # `model.optimizer`; train_step calls `scale_loss` on both optimizers.
             d_optimizer = _loss_scaled(d_optimizer)
             g_optimizer = _loss_scaled(g_optimizer)
-        self.gan_loss = losses_lib.get(loss)
+        gan_loss = losses_lib.get(loss)
+        check_score_width(getattr(self, "_score_width", 1), gan_loss, loss)
+        self.gan_loss = gan_loss
         self.d_penalties = penalties_lib.get(penalty)
         # The generator's optimizer doubles as `model.optimizer`, so that callbacks which
         # count steps with `model.optimizer.iterations` (TensorBoard) count G updates.
@@ -585,9 +613,19 @@ class GAN(keras.Model):
         """D's loss, without penalties, from `discriminate`'s outputs."""
         return self.gan_loss.discriminator_loss(real_scores[0], fake_scores[0])
 
-    def generator_loss(self, fake_scores, fake_condition):
-        """G's adversarial loss from `discriminate`'s outputs on the fakes."""
-        return self.gan_loss.generator_loss(fake_scores[0])
+    def generator_loss(self, fake_scores, fake_condition, real_scores=None):
+        """G's adversarial loss from `discriminate`'s outputs on the fakes.
+
+        `real_scores`, D's outputs on the reals beside them, are passed when the loss
+        compares the two batches (`gan_loss.reads_real_scores`, MMD); None otherwise.
+        """
+        return _adversarial_generator_loss(self.gan_loss, fake_scores[0],
+                                           None if real_scores is None else real_scores[0])
+
+    @property
+    def loss_reads_real_scores(self):
+        """Whether the G loss needs D's outputs on the reals as well (MMD)."""
+        return bool(getattr(self.gan_loss, "reads_real_scores", False))
 
     def update_metrics(self, d_loss, g_loss, real_scores, fake_scores, condition, penalty=None):
         """Updates the trackers from a step's results; returns the logs."""
@@ -660,19 +698,25 @@ class GAN(keras.Model):
                 )
             fake_inputs = self._discriminator_inputs(fake, 2 * self.d_steps)
             fake_scores = self.discriminate(fake_inputs, fake_condition, training=True)
-            g_loss = self.generator_loss(fake_scores, fake_condition)
-            if self.pieces:
+            real_scores_g = None
+            if self.pieces or self.loss_reads_real_scores:
                 # The reals the fakes were made beside (the last D update's slice when
                 # fakes are reused, the first otherwise), as that update saw them (the
                 # same keys give the same augmentation), so that a piece comparing fake
                 # and real sample by sample (Pix2Pix's L1) compares pairs. Graph
-                # pruning drops them when no piece reads them.
+                # pruning drops them when nothing reads them.
                 paired = last if self.reuse_fakes else 0
                 real_g, condition_g = real_slice(paired)
+                real_inputs_g = self._discriminator_inputs(real_g, 2 * paired)
+                if self.loss_reads_real_scores:
+                    # Only then: D's pass in training mode moves its batch statistics.
+                    real_scores_g = self.discriminate(real_inputs_g, condition_g, training=True)
+            g_loss = self.generator_loss(fake_scores, fake_condition, real_scores_g)
+            if self.pieces:
                 generator_step = pieces_lib.GeneratorStep(
                     fake=fake, fake_condition=fake_condition, fake_inputs=fake_inputs,
                     fake_scores=fake_scores, real=real_g, condition=condition_g,
-                    real_inputs=self._discriminator_inputs(real_g, 2 * paired),
+                    real_inputs=real_inputs_g, real_scores=real_scores_g,
                 )
             for piece in self.pieces:
                 g_loss = piece.generator_loss(self, g_loss, generator_step)
@@ -772,7 +816,7 @@ class GAN(keras.Model):
         self.d_loss_tracker.update_state(
             self.gan_loss.discriminator_loss(real_logits, fake_logits)
         )
-        self.g_loss_tracker.update_state(self.gan_loss.generator_loss(fake_logits))
+        self.g_loss_tracker.update_state(self.generator_loss((fake_logits,), None, (real_logits,)))
         self.d_real_tracker.update_state(tf.reduce_mean(self._discriminator_output(real_logits)))
         self.d_fake_tracker.update_state(tf.reduce_mean(self._discriminator_output(fake_logits)))
         return self._logs()

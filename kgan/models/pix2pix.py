@@ -179,7 +179,7 @@ class Pix2Pix(gan_lib.GAN):
         d_loss = self.discriminator_loss(real_scores, fake_scores, sources, sources)
         l1 = reconstruction_lib.mean_absolute_error(fake, targets)
         self.reconstruction.tracker.update_state(l1)
-        g_loss = self.generator_loss(fake_scores, sources) + self.l1_weight * l1
+        g_loss = self.generator_loss(fake_scores, sources, real_scores) + self.l1_weight * l1
         return self.update_metrics(d_loss, g_loss, real_scores, fake_scores, sources)
 
     def translate(self, sources, batch_size=64, use_ema=True):

@@ -519,7 +519,7 @@ class StyleGAN(gan_lib.GAN):
         real_scores = self.discriminate(self._evaluation_inputs(real), None, False)
         fake_scores = self.discriminate(self._evaluation_inputs(fake), None, False)
         d_loss = self.discriminator_loss(real_scores, fake_scores, None, None)
-        g_loss = self.generator_loss(fake_scores, None)
+        g_loss = self.generator_loss(fake_scores, None, real_scores)
         return self.update_metrics(d_loss, g_loss, real_scores, fake_scores, None)
 
     # --- Sampling -------------------------------------------------------------------

@@ -240,6 +240,7 @@ def dcgan_discriminator(
     minibatch_stddev=False,
     minibatch_discrimination=0,
     pack=1,
+    output_dim=1,
     name="dcgan_discriminator",
 ):
     """DCGAN discriminator (Radford et al., 2015).
@@ -290,6 +291,10 @@ def dcgan_discriminator(
             map at the lowest resolution.
         minibatch_discrimination: int >= 0. Number of minibatch
             discrimination kernels before the logit; `0` adds none.
+        output_dim: int >= 1. Width of the output: 1 logit for the usual
+            losses, an embedding of several features for `kgan.losses.MMD`
+            (MMD-GAN's critic; `kgan-train --loss=mmd` uses 16). The layer is
+            named "logits" either way.
         pack: int >= 1. Number of images packed into one input (PacGAN); `1`
             is no packing.
         name: string. Name of the model.
@@ -317,6 +322,7 @@ def dcgan_discriminator(
     _check_discriminator_options(
         spectral_norm, minibatch_stddev, minibatch_discrimination, pack
     )
+    _check_positive_int("output_dim", output_dim)
 
     images = keras.Input(
         (image_size, image_size, channels * pack), name="images"
@@ -328,7 +334,7 @@ def dcgan_discriminator(
     x = _minibatch_layers(x, False, minibatch_discrimination)
     logits = _kernel_layer(
         layers.Dense(
-            1,
+            output_dim,
             dtype="float32",
             kernel_initializer=_dcgan_initializer(),
             name="logits",

@@ -95,6 +95,7 @@ def mlp_discriminator(
     minibatch_stddev=False,
     minibatch_discrimination=0,
     pack=1,
+    output_dim=1,
     name="mlp_discriminator",
 ):
     """Fully connected discriminator, as in the original GAN paper.
@@ -138,6 +139,10 @@ def mlp_discriminator(
             before the logit.
         minibatch_discrimination: int >= 0. Number of minibatch
             discrimination kernels before the logit; `0` adds none.
+        output_dim: int >= 1. Width of the output: 1 logit for the usual
+            losses, an embedding of several features for `kgan.losses.MMD`
+            (MMD-GAN's critic; `kgan-train --loss=mmd` uses 16). The layer is
+            named "logits" either way.
         pack: int >= 1. Number of samples packed into one input (PacGAN);
             `1` is no packing.
         name: string. Name of the model.
@@ -145,7 +150,7 @@ def mlp_discriminator(
     Returns:
         A `keras.Model` mapping samples of shape `(batch, *input_shape)` (with
         the last axis `pack` times wider) to float32 logits of shape
-        `(batch, 1)`, with no final activation.
+        `(batch, output_dim)`, with no final activation.
 
     Example:
 
@@ -171,6 +176,7 @@ def mlp_discriminator(
     _check_discriminator_options(
         spectral_norm, minibatch_stddev, minibatch_discrimination, pack
     )
+    _check_positive_int("output_dim", output_dim)
 
     samples = keras.Input(_packed_shape(input_shape, pack), name="samples")
     x = layers.Flatten(name="flatten")(samples)
@@ -185,6 +191,6 @@ def mlp_discriminator(
             x = layers.Dropout(dropout, name=f"hidden_dropout_{i}")(x)
     x = _minibatch_layers(x, minibatch_stddev, minibatch_discrimination)
     logits = _kernel_layer(
-        layers.Dense(1, dtype="float32", name="logits"), spectral_norm
+        layers.Dense(output_dim, dtype="float32", name="logits"), spectral_norm
     )(x)
     return keras.Model(samples, logits, name=name)

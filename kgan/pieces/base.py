@@ -21,6 +21,8 @@ class GeneratorStep:
             of its first otherwise. For Pix2Pix they are the fakes' targets.
         condition: their condition.
         real_inputs: `real` as the discriminator saw it in that update.
+        real_scores: `gan.discriminate(real_inputs, ...)` in this update when the loss
+            compares batches (`gan.loss_reads_real_scores`, MMD); None otherwise.
     """
 
     fake: Any
@@ -30,6 +32,7 @@ class GeneratorStep:
     real: Any
     condition: Any
     real_inputs: Any
+    real_scores: Any = None
 
 
 class TrainingPiece(keras.layers.Layer):

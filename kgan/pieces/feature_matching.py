@@ -104,7 +104,8 @@ class FeatureMatching(TrainingPiece):
     def generator_loss(self, gan, g_loss, step):
         term = self.weight * self.matching_loss(gan, step)
         if self.replace_adversarial:
-            return g_loss - gan.generator_loss(step.fake_scores, step.fake_condition) + term
+            return (g_loss - gan.generator_loss(step.fake_scores, step.fake_condition, step.real_scores)
+                    + term)
         return g_loss + term
 
     def get_config(self):

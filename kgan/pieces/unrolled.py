@@ -28,8 +28,8 @@ def check_learning_rate(learning_rate):
     return float(learning_rate)
 
 
-def _adversarial_loss(gan, step, scores):
-    return gan.generator_loss(scores, step.fake_condition)
+def _adversarial_loss(gan, step, scores, real_scores):
+    return gan.generator_loss(scores, step.fake_condition, real_scores)
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -122,10 +122,14 @@ class UnrolledDiscriminator(TrainingPiece):
         values = self.unrolled_weights(gan, step)
         with keras.StatelessScope(state_mapping=list(zip(variables, values))):
             scores = gan.discriminate(step.fake_inputs, step.fake_condition, training=True)
-        unrolled = _adversarial_loss(gan, step, scores)
+            # A loss comparing batches (MMD) compares the fakes with the reals as the
+            # unrolled D embeds them.
+            real_scores = (gan.discriminate(step.real_inputs, step.condition, training=True)
+                           if gan.loss_reads_real_scores else None)
+        unrolled = _adversarial_loss(gan, step, scores, real_scores)
         if self._replaces_loss:
             return unrolled
-        return g_loss - _adversarial_loss(gan, step, step.fake_scores) + unrolled
+        return g_loss - _adversarial_loss(gan, step, step.fake_scores, step.real_scores) + unrolled
 
     def get_config(self):
         return {**super().get_config(), "steps": self.steps, "learning_rate": self.learning_rate}

@@ -40,6 +40,7 @@ from kgan.models import CycleGAN
 from kgan.models import GAN
 from kgan.models import Pix2Pix
 from kgan.models import StyleGAN
+from kgan.models import VAE
 
 # The modules' names before models/ and nets/ became folders, for code that uses
 # them (`kgan.gan.latent_vectors`, `kgan.conditional_nets.conditional_dcgan_generator`).
@@ -55,6 +56,7 @@ __all__ = [
     "CycleGAN",
     "Pix2Pix",
     "StyleGAN",
+    "VAE",
     "callbacks",
     "convolutions",
     "datasets",

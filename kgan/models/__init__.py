@@ -6,7 +6,9 @@
 - `kgan.models.stylegan`: `StyleGAN`, a style-based generator (mixing, truncation,
   lazy R1, path length, progressive growing);
 - `kgan.models.cyclegan`: `CycleGAN`, unpaired translation (its own step: two
-  generators and two discriminators).
+  generators and two discriminators);
+- `kgan.models.vae`: `VAE`, a variational autoencoder baseline (no discriminator; its
+  decoder samples, exports and is scored like a generator).
 
 BUILD.md ("Adding a model family") says how a family plugs in: which pieces of
 the step it overrides, and its entry in `kgan.registry`.
@@ -17,5 +19,6 @@ from kgan.models.cyclegan import CycleGAN
 from kgan.models.gan import GAN
 from kgan.models.pix2pix import Pix2Pix
 from kgan.models.stylegan import StyleGAN
+from kgan.models.vae import VAE
 
-__all__ = ["ConditionalGAN", "CycleGAN", "GAN", "Pix2Pix", "StyleGAN"]
+__all__ = ["ConditionalGAN", "CycleGAN", "GAN", "Pix2Pix", "StyleGAN", "VAE"]

@@ -10,7 +10,9 @@
   the PatchGAN discriminator;
 - `kgan.nets.stylegan`: the style-based generator (Karras et al. 2019, 2020) with
   its mapping network, AdaIN or modulated convolutions, noise and toRGB skips, and
-  the residual discriminator with minibatch standard deviation, for `kgan.StyleGAN`.
+  the residual discriminator with minibatch standard deviation, for `kgan.StyleGAN`;
+- `kgan.nets.vae`: the VAE's Gaussian encoder (the DCGAN discriminator's trunk) and
+  decoder (the DCGAN generator), for `kgan.VAE`.
 
 Every builder returns a Keras functional model and is importable from here.
 The discriminators take options against mode collapse, off by default:
@@ -43,6 +45,8 @@ from kgan.nets.stylegan import StyleDiscriminator
 from kgan.nets.stylegan import StyleGenerator
 from kgan.nets.stylegan import stylegan_discriminator
 from kgan.nets.stylegan import stylegan_generator
+from kgan.nets.vae import vae_decoder
+from kgan.nets.vae import vae_encoder
 
 __all__ = [
     "conditional_dcgan_discriminator",
@@ -62,4 +66,6 @@ __all__ = [
     "stylegan_discriminator",
     "stylegan_generator",
     "unet_generator",
+    "vae_decoder",
+    "vae_encoder",
 ]

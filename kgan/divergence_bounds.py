@@ -74,6 +74,13 @@ from kgan.theory import _check_density_values
 _LOG2 = math.log(2.0)
 _INF = math.inf
 
+# The panels' vertical range covers T and T* where a density is above this
+# fraction of its peak (about 3 standard deviations for a Gaussian).
+_CENTRAL = 1e-2
+
+# Training steps per call of the compiled loop of `train_critic`.
+_CHUNK = 250
+
 
 @dataclasses.dataclass(frozen=True)
 class _Calculus:
@@ -471,7 +478,6 @@ def train_critic(
     optimizer.build(critic.trainable_variables)
     sample_p, sample_q = _tf_sampler(p), _tf_sampler(q)
 
-    @tf.function(autograph=False)
     def train_step(step):
         # Each step's batches come from its own stateless seeds: the run is the same
         # whatever ran before in the process.
@@ -483,8 +489,25 @@ def train_critic(
         optimizer.apply_gradients(zip(gradients, critic.trainable_variables))
         return -value
 
-    history = [train_step(tf.constant(step, tf.int64)) for step in range(steps)]
-    history = np.array([float(h) for h in history], dtype="float64")
+    @tf.function(autograph=False)
+    def train_chunk(start, count):
+        # Many steps per call: on a small MLP the Python round trip of one call per
+        # step costs more than the step.
+        def body(step, bounds):
+            return step + 1, bounds.write(tf.cast(step - start, tf.int32), train_step(step))
+
+        _, bounds = tf.while_loop(
+            lambda step, _: step < start + count,
+            body,
+            (start, tf.TensorArray(tf.float32, size=tf.cast(count, tf.int32))),
+        )
+        return bounds.stack()
+
+    history = [
+        train_chunk(tf.constant(start, tf.int64), tf.constant(min(_CHUNK, steps - start), tf.int64))
+        for start in range(0, steps, _CHUNK)
+    ]
+    history = np.concatenate([np.asarray(h) for h in history]).astype("float64")
 
     true_value = f_divergence(divergence, p, q, grid)
     bound = variational_bound(divergence, critic, p, q, grid, from_logits=True)
@@ -667,10 +690,13 @@ def _critic_panel(ax, trained):
         ax_density.plot(x, q_values, "-", color="tab:green", linewidth=1.2, alpha=0.8,
                         label=f"density of Q (fake), {trained.q.name}")[0],
     ]
-    finite = t_star[has_mass][np.isfinite(t_star[has_mass])]
-    shown = np.concatenate([finite, t_trained[has_mass]])
+    # The vertical range follows the central part of the densities: T* runs off to
+    # -inf (or +inf) in the tails, where it weighs almost nothing in the bound.
+    central = (p_values >= _CENTRAL * p_values.max()) | (q_values >= _CENTRAL * q_values.max())
+    finite = t_star[central][np.isfinite(t_star[central])]
+    shown = np.concatenate([finite, t_trained[central]])
     bottom, top = shown.min(), shown.max()
-    margin = 0.08 * (top - bottom) if top > bottom else 0.5
+    margin = 0.15 * (top - bottom) if top > bottom else 0.5
     ax.set_ylim(bottom - margin, top + margin)
     ax.set_xlim(low - pad, high + pad)
     ax_density.set_ylim(0.0, 1.1 * max(p_values.max(), q_values.max()))

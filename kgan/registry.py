@@ -11,7 +11,7 @@ Example:
 >>> kgan.registry.get("dcgan").summary
 'DCGAN (Radford et al. 2015): images 28x28 or 2^k >= 16'
 >>> kgan.registry.names()
-('mlp', 'dcgan', 'pix2pix', 'cyclegan', 'stylegan')
+('mlp', 'dcgan', 'pix2pix', 'cyclegan', 'stylegan', 'vae')
 """
 
 import dataclasses
@@ -77,6 +77,9 @@ class ModelEntry:
         truncation_flag: the `TrainConfig` field holding the truncation of the run's
             grids and exports (`kgan.serving.export.export_generator`'s `truncation`),
             or None for none.
+        compile_model: `(config, model, total_steps) -> None`, compiling a model
+            that is not compiled as a GAN is (the VAE's one optimizer, no loss or
+            penalty); or None for `kgan-train`'s GAN compile.
     """
 
     name: str
@@ -93,6 +96,7 @@ class ModelEntry:
     make_optimizers: Optional[Callable] = None
     sample_grid: Optional[Callable] = None
     truncation_flag: Optional[str] = None
+    compile_model: Optional[Callable] = None
 
     @property
     def translates(self):
@@ -446,10 +450,11 @@ FAMILY_FLAGS = {
     "identity_weight": ("cyclegan",), "pool_size": ("cyclegan",), "num_blocks": ("cyclegan",),
     "linear_decay": ("pix2pix", "cyclegan"),
     **{name: ("stylegan",) for name in STYLEGAN_FLAGS},
+    **{name: ("vae",) for name in ("beta", "sigma")},
 }
 # The translation families' part of it.
 TRANSLATION_FLAGS = {name: families for name, families in FAMILY_FLAGS.items()
-                     if name not in STYLEGAN_FLAGS}
+                     if name not in STYLEGAN_FLAGS and "vae" not in families}
 
 
 # --- StyleGAN --------------------------------------------------------------------
@@ -621,12 +626,78 @@ STYLEGAN_DEFAULTS = {
 }
 
 
+# --- VAE -------------------------------------------------------------------------
+
+
+def _vae_networks(config, spec):
+    from kgan import nets
+
+    height, _, channels = spec.sample_shape
+    size = dict(latent_dim=config.latent_dim, image_size=height, channels=channels,
+                base_filters=config.base_filters)
+    return nets.vae_encoder(**size), nets.vae_decoder(**size)
+
+
+def _make_vae(config, networks, spec, total_steps):
+    from kgan.models import vae
+
+    return vae.VAE(*networks, beta=config.beta, sigma=config.sigma, seed=config.seed)
+
+
+def _compile_vae(config, model, total_steps):
+    """One Adam of --g_learning_rate, --beta_1, --beta_2 for the encoder and the decoder."""
+    from kgan.training import _optimizer
+
+    model.compile(optimizer=_optimizer(config, config.g_learning_rate, total_steps),
+                  jit_compile=config.jit_compile, steps_per_execution=config.steps_per_execution)
+
+
+def _check_vae_config(config):
+    from kgan.training import ConfigError
+
+    _as_vae(_check_dcgan_config, config)  # The same networks, the same image sizes.
+    _check_number(config, "beta", 0.0)
+    if not (isinstance(config.sigma, (int, float)) and 0 < config.sigma < float("inf")):
+        raise ConfigError(f"--sigma must be a number > 0. Received: --sigma={config.sigma}")
+    defaults = {f.name: f.default for f in dataclasses.fields(type(config))}
+    # What only an adversarial step reads: refused by name rather than ignored.
+    adversarial = ("loss", "label_smoothing", "d_learning_rate", "d_batch", "reuse_fakes",
+                   "unrolled_learning_rate")
+    for name in adversarial:
+        if getattr(config, name) != defaults[name]:
+            raise ConfigError(
+                f"--model=vae has no discriminator and no adversarial loss, so it does not take "
+                f"--{name} (its one optimizer is --g_learning_rate). "
+                f"Received: --{name}={getattr(config, name)}")
+    _refuse_step_options("vae", ())(config)
+
+
+def _as_vae(check, config, *args):
+    """A DCGAN check of the VAE's DCGAN networks, its message naming --model=vae."""
+    from kgan.training import ConfigError
+
+    try:
+        check(config, *args)
+    except ConfigError as error:
+        raise ConfigError(str(error).replace("--model=dcgan", "--model=vae")) from None
+
+
+def _check_vae_data(config, sample_shape, description):
+    _as_vae(_check_dcgan_data, config, sample_shape, description)
+
+
+# What `kgan-train --model=vae` trains with unless the flags say otherwise: Adam(1e-3)
+# with Keras's default betas, the VAE's usual optimizer.
+VAE_DEFAULTS = {"g_learning_rate": 1e-3, "beta_1": 0.9}
+
+
 def _register_builtin():
     from kgan.models import conditional
     from kgan.models import cyclegan
     from kgan.models import gan
     from kgan.models import pix2pix
     from kgan.models import stylegan
+    from kgan.models import vae
 
     register(ModelEntry(
         name="mlp",
@@ -695,6 +766,20 @@ def _register_builtin():
         # Sized to draw digits in a few minutes on two CPU cores (kgan-train --model=stylegan);
         # the lazy-regularization Adam of StyleGAN2 (lr 0.0025, betas (0, 0.99)), EMA 0.999.
         defaults=STYLEGAN_DEFAULTS,
+    ))
+    register(ModelEntry(
+        name="vae",
+        summary="VAE (Kingma and Welling 2014) on DCGAN's networks: a baseline, see --beta",
+        build_networks=_vae_networks,
+        model_class=vae.VAE,
+        conditional_model_class=None,
+        data=("images",),
+        flags=("base_filters", "beta", "sigma"),
+        check_config=_check_vae_config,
+        check_data=_check_vae_data,
+        make_model=_make_vae,
+        compile_model=_compile_vae,
+        defaults=VAE_DEFAULTS,
     ))
 
 

@@ -107,6 +107,8 @@ _HELP = {
     "and at most the image size.",
     "progressive_images": "StyleGAN: images shown in each fade-in and each hold of --progressive "
     "(0: split the run evenly: the start, each fade and each hold get an equal share).",
+    "beta": "VAE: weight of the KL term of the loss (1: the ELBO; beta-VAE otherwise), >= 0.",
+    "sigma": "VAE: standard deviation of the Gaussian likelihood on [-1, 1] pixels, > 0.",
     "preset": "A named recipe that sets the flags you leave out: none, or\n" + presets.describe(),
     "g_learning_rate": "Generator Adam learning rate.",
     "d_learning_rate": "Discriminator Adam learning rate.",
@@ -170,6 +172,7 @@ HELP_GROUPS = (
                             "strategy", "tpu", "sync_batchnorm", "deterministic")),
     ("Output", ("workdir", "export_dir", "model_name", "sample_every", "num_samples",
                 "collapse_monitor", "verbose")),
+    ("VAE (--model=vae; its optimizer is --g_learning_rate)", ("beta", "sigma")),
     ("Resuming", ("resume",)),
 )
 

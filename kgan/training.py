@@ -125,6 +125,8 @@ class TrainConfig:
     progressive_start: int = 4
     progressive_images: int = 0
     preset: str = "none"
+    beta: float = 1.0
+    sigma: float = 0.2
     g_learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -1020,7 +1022,9 @@ def _load_or_build(config, checkpoint_path, data):
 
 
 def _networks(gan):
-    """The networks of a loaded model: a GAN's two, CycleGAN's four."""
+    """The networks of a loaded model: a GAN's two, CycleGAN's four, a VAE's two."""
+    if hasattr(gan, "encoder"):
+        return (gan.encoder, gan.decoder)
     if hasattr(gan, "generator_ab"):
         return gan.generators + gan.discriminators
     return (gan.generator, gan.discriminator)
@@ -1050,6 +1054,9 @@ def _check_checkpoint(config, gan, data):
             f"--conditioning={trained}: {advice}. Received: --conditioning={config.conditioning}"
         )
     if recorded_config(config.workdir) is None:
+    if entry.compile_model is not None:
+        entry.compile_model(config, gan, total_steps)
+        return gan
         _check_checkpoint_settings(config, gan)
     if config.is_conditional and gan.num_classes != data.num_classes:
         raise ConfigError(
@@ -1070,13 +1077,18 @@ def _checkpoint_settings(gan):
                         ema_decay=getattr(gan, "ema_decay", None) or 0.0)
     if getattr(gan, "latent_dim", None):
         settings["latent_dim"] = gan.latent_dim
-    for name, loss_class in losses.LOSSES.items():
+    for name, loss_class in losses.LOSSES.items() if hasattr(gan, "gan_loss") else ():
         # The f-divergences share one class: their entries make an instance to compare.
         if (type(gan.gan_loss) is loss_class if isinstance(loss_class, type)
                 else gan.gan_loss == loss_class()):
             settings["loss"] = name
             settings["label_smoothing"] = getattr(gan.gan_loss, "label_smoothing", 0.0)
-    for name, optimizer in (("g", gan.g_optimizer), ("d", gan.d_optimizer)):
+    # A VAE's one optimizer is --g_learning_rate's.
+    optimizers = (("g", getattr(gan, "g_optimizer", None) or gan.optimizer),
+                  ("d", getattr(gan, "d_optimizer", None)))
+    for name, optimizer in optimizers:
+        if optimizer is None:
+            continue
         optimizer = getattr(optimizer, "inner_optimizer", optimizer)
         learning_rate = optimizer.learning_rate
         if not callable(learning_rate):
@@ -1118,6 +1130,8 @@ def _written_paths(config, monitors):
             paths["samples"] = grids[-1]
     evolution = os.path.join(config.workdir, "samples", "evolution.png")
     paths["evolution"] = evolution if os.path.exists(evolution) else None
+    if hasattr(gan, "beta"):  # A VAE.
+        settings.update(beta=gan.beta, sigma=gan.sigma)
     for key, name in (("losses", "losses.png"), ("history", "history.csv")):
         path = os.path.join(config.workdir, name)
         paths[key] = path if os.path.exists(path) else None

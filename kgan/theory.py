@@ -16,6 +16,13 @@ trapezoidal rule, and a trained 1-D GAN compared with the theory:
 `plot_discriminator_vs_optimal` draws its discriminator next to `D*` and
 prints both values of the objective.
 
+The same comparison for the f-GAN losses (Nowozin et al. 2016) lives in
+`kgan.divergence_bounds` and is re-exported here: `f_divergence` (the true
+`D_f(P || Q)` on a 1-D or 2-D grid), `optimal_critic` (`T* = f'(p / q)`),
+`variational_bound` and `monte_carlo_bound` (`E_P[T] - E_Q[f*(T)]` of a
+critic), `train_critic` (a critic trained alone on two fixed distributions),
+`bound_table` and `plot_critic_vs_optimal`.
+
 All quantities are in nats. The grid must hold nearly all the probability
 mass of the densities involved: `jensen_shannon` and `minimax_value` raise a
 ValueError when either integrates to less than 0.99 or more than 1.01 on the

@@ -70,7 +70,7 @@ DIVERGENCES = {
         "Jensen-Shannon", lambda u: -(u + 1.0) * np.log((1.0 + u) / 2.0) + _xlogx(u),
         lambda v: _LOG2 - tf.nn.softplus(-v), lambda t: -tf.math.log(2.0 - tf.exp(t)),
         lambda v: tf.nn.softplus(v) - _LOG2,
-        "symmetric and bounded (by log 2): the original GAN's divergence, rescaled"),
+        "symmetric and bounded (by log 4: this f gives 2 JSD): the original GAN's divergence, rescaled"),
     "gan": _Divergence(
         "the original GAN's (2 JSD - log 4)", lambda u: _xlogx(u) - _xlogx(u + 1.0),
         lambda v: -tf.nn.softplus(-v), lambda t: -tf.math.log(1.0 - tf.exp(t)),

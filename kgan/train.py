@@ -132,6 +132,12 @@ _HELP = {
     "export_dir": "Base folder of SavedModel exports (default: <workdir>/export).",
     "model_name": "Model name in the export path <export_dir>/<model_name>/<version>/.",
     "sample_every": "Write a sample grid every this many epochs.",
+    "metrics_every": "Score the generator every this many epochs (0: never) with FID, KID and IS "
+    "against the test split, in the shipped classifier's features (digits and clothing); the "
+    "numbers go to the epoch logs, the loss plot and TensorBoard.",
+    "metrics_samples": "Generated images per --metrics_every scoring.",
+    "tensorboard": "Write TensorBoard logs under WORKDIR/tensorboard: losses, D outputs and "
+    "metrics per epoch, and the sample grids as images (tensorboard --logdir WORKDIR/tensorboard).",
     "num_samples": "Images in each sample grid; conditional grids have one row per class of "
     "num_samples // num_classes images.",
     "resume": "Continue from the last checkpoint in the workdir, if any. A resumed run must "
@@ -166,13 +172,13 @@ HELP_GROUPS = (
     ("StyleGAN (--model=stylegan)",
      ("style", "mapping_layers", "style_mixing", "r1_gamma", "r1_interval", "pl_weight",
       "truncation_psi", "progressive", "progressive_start", "progressive_images")),
+    ("VAE (--model=vae; its optimizer is --g_learning_rate)", ("beta", "sigma")),
     ("Optimizers", ("preset", "g_learning_rate", "d_learning_rate", "beta_1", "beta_2")),
     ("Length", ("epochs", "steps_per_epoch", "batch_size", "seed")),
     ("Speed and hardware", ("mixed_precision", "jit_compile", "steps_per_execution",
                             "strategy", "tpu", "sync_batchnorm", "deterministic")),
     ("Output", ("workdir", "export_dir", "model_name", "sample_every", "num_samples",
-                "collapse_monitor", "verbose")),
-    ("VAE (--model=vae; its optimizer is --g_learning_rate)", ("beta", "sigma")),
+                "collapse_monitor", "metrics_every", "metrics_samples", "tensorboard", "verbose")),
     ("Resuming", ("resume",)),
 )
 

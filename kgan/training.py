@@ -30,7 +30,8 @@ CONFIG_FILENAME = "config.json"
 RESUMABLE_FLAGS = (
     "epochs", "verbose", "sample_every", "resume", "export_dir", "model_name",
     "data_dir", "manual_dir", "strategy", "tpu", "sync_batchnorm", "jit_compile",
-    "steps_per_execution", "deterministic", "collapse_monitor",
+    "steps_per_execution", "deterministic", "collapse_monitor", "tensorboard", "metrics_every",
+    "metrics_samples",
 )
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -124,9 +125,9 @@ class TrainConfig:
     progressive: bool = False
     progressive_start: int = 4
     progressive_images: int = 0
-    preset: str = "none"
     beta: float = 1.0
     sigma: float = 0.2
+    preset: str = "none"
     g_learning_rate: float = 2e-4
     d_learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -144,6 +145,9 @@ class TrainConfig:
     model_name: str = "generator"
     sample_every: int = 1
     num_samples: int = 64
+    metrics_every: int = 0
+    metrics_samples: int = 2000
+    tensorboard: bool = False
     resume: bool = True
     deterministic: bool = False
     verbose: int = 1
@@ -156,6 +160,16 @@ class TrainConfig:
         apply_model_defaults(self, explicit=())
         if self.preset in presets.PRESETS:
             apply_preset(self, presets.get(self.preset), explicit=())
+
+    def _metrics_classifier(self):
+        """The shipped classifier that scores this run's samples, or None."""
+        name = self.dataset.split(":")[0].split("/")[0]
+        translates = registry.get(self.model).translates if self.model in registry.names() else False
+        if translates or self.is_toy or name not in _CLASSIFIED:
+            return None
+        if self.image_size not in (0, 28) or self.model == "stylegan":
+            return None
+        return _CLASSIFIED[name]
 
     @property
     def is_toy(self):
@@ -304,8 +318,21 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "latent_dim", "base_filters", "d_steps",
                      "steps_per_execution", "sample_every", "num_samples"):
             _check_int(name, getattr(self, name), 1)
-        for name in ("steps_per_epoch", "image_size", "seed"):
+        for name in ("steps_per_epoch", "image_size", "seed", "metrics_every"):
             _check_int(name, getattr(self, name), 0)
+        _check_int("metrics_samples", self.metrics_samples, 2)
+        if self.tensorboard and not _has_tensorboard():
+            raise ConfigError(
+                "--tensorboard writes with tf.summary, which needs the tensorboard package: "
+                "pip install 'kgan[tensorboard]'. Received: --tensorboard"
+            )
+        if self.metrics_every and self._metrics_classifier() is None:
+            raise ConfigError(
+                "--metrics_every scores samples with a shipped classifier, which reads "
+                f"digits and clothing ({', '.join(sorted(_CLASSIFIED))}) at 28x28x1. Score "
+                "other runs with kgan-eval. Received: --metrics_every="
+                f"{self.metrics_every} with --dataset={self.dataset}"
+            )
         self._validate_strategy()
         if self.d_batch == "split" and self.d_steps > self.batch_size:
             raise ConfigError(
@@ -649,6 +676,9 @@ def _callbacks(config, data):
     monitor = _collapse_monitor(config, data)
     if monitor:
         monitors.append(monitor)
+    if config.metrics_every:
+        monitors.append(_metrics_callback(config))
+    pictures = list(monitors)
     monitors += [
         callbacks.LossPlot(config.workdir),
         callbacks.Checkpoint(config.checkpoint_dir),
@@ -656,7 +686,41 @@ def _callbacks(config, data):
         callbacks.ExportGenerator(config.resolved_export_dir, model_name=config.model_name,
                                   truncation=truncation),
     ]
+    if config.tensorboard:
+        import keras
+
+        log_dir = os.path.join(config.workdir, TENSORBOARD_DIR)
+        # Last, so that the logs hold every monitor's metrics (FID, modes) and the
+        # pictures of the epoch are on disk.
+        monitors += [
+            callbacks.TensorBoardImages(log_dir, [m for m in pictures if hasattr(m, "paths")]),
+            keras.callbacks.TensorBoard(log_dir, write_graph=False),
+        ]
     return monitors
+
+
+def _has_tensorboard():
+    import importlib.util
+
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+# Under the workdir: `tensorboard --logdir WORKDIR/tensorboard`.
+TENSORBOARD_DIR = "tensorboard"
+
+
+def _metrics_callback(config):
+    """FID, KID and IS of the run's samples against the test split, every --metrics_every epochs."""
+    from kgan import callbacks
+    from kgan import datasets
+
+    name = config.dataset.split(":")[0].split("/")[0]
+    source = EMBEDDED_DATASET if name == EMBEDDED_DATASET else name
+    real = datasets.load_images(source, split="test", data_dir=config.data_dir or None,
+                                manual_dir=config.manual_dir or None)
+    return callbacks.MetricsCallback(real, extractor=config._metrics_classifier(),
+                                     every=config.metrics_every,
+                                     num_samples=config.metrics_samples, seed=config.seed)
 
 
 # Datasets whose samples kgan's shipped classifiers read (the "classes" measure).
@@ -999,6 +1063,9 @@ def _load_or_build(config, checkpoint_path, data):
         networks = [distribute_lib.synchronize_batchnorm(network) for network in networks]
     total_steps = config.epochs * data.steps
     gan = entry.build(config, networks, spec, total_steps=total_steps)
+    if entry.compile_model is not None:
+        entry.compile_model(config, gan, total_steps)
+        return gan
     loss = losses.get(config.loss)
     if config.label_smoothing:
         loss = type(loss)(label_smoothing=config.label_smoothing)
@@ -1054,9 +1121,6 @@ def _check_checkpoint(config, gan, data):
             f"--conditioning={trained}: {advice}. Received: --conditioning={config.conditioning}"
         )
     if recorded_config(config.workdir) is None:
-    if entry.compile_model is not None:
-        entry.compile_model(config, gan, total_steps)
-        return gan
         _check_checkpoint_settings(config, gan)
     if config.is_conditional and gan.num_classes != data.num_classes:
         raise ConfigError(
@@ -1072,6 +1136,8 @@ def _checkpoint_settings(gan):
     from kgan import losses
 
     settings = {"seed": gan.seed}
+    if hasattr(gan, "beta"):  # A VAE.
+        settings.update(beta=gan.beta, sigma=gan.sigma)
     if hasattr(gan, "d_steps"):  # CycleGAN has its own step.
         settings.update(d_steps=gan.d_steps, d_batch=gan.d_batch, reuse_fakes=gan.reuse_fakes,
                         ema_decay=getattr(gan, "ema_decay", None) or 0.0)
@@ -1130,8 +1196,6 @@ def _written_paths(config, monitors):
             paths["samples"] = grids[-1]
     evolution = os.path.join(config.workdir, "samples", "evolution.png")
     paths["evolution"] = evolution if os.path.exists(evolution) else None
-    if hasattr(gan, "beta"):  # A VAE.
-        settings.update(beta=gan.beta, sigma=gan.sigma)
     for key, name in (("losses", "losses.png"), ("history", "history.csv")):
         path = os.path.join(config.workdir, name)
         paths[key] = path if os.path.exists(path) else None

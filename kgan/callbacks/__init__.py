@@ -29,6 +29,7 @@ from kgan.callbacks.style_grids import (
     style_mixing_table,
     truncation_table,
 )
+from kgan.callbacks.tensorboard_images import TensorBoardImages
 from kgan.callbacks.toy_monitor import ToyMonitor
 from kgan.callbacks.translation_grid import TranslationGrid, save_translation_grid
 
@@ -41,6 +42,7 @@ __all__ = [
     "ModeCollapseWarning",
     "SampleGrid",
     "StyleGrids",
+    "TensorBoardImages",
     "ToyMonitor",
     "TranslationGrid",
     "interpolation_table",

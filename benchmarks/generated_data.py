@@ -13,14 +13,14 @@ Which data the GAN saw is the question that decides whether the comparison is fa
   it has seen labels the classifier was denied, so it is an upper bound of what a
   good generator could add, not a few-label result.
 
-With the shipped data, N = 1000 is all of it (class 5 has only 863 digits), so at
-N = 1000 the two GANs are one. Each N uses one labelled subset (drawn with seed 0)
+With the shipped data, N = 1000 takes 9,756 of the 10,000 digits (class 5 has only 863),
+so at N = 1000 the two GANs saw nearly the same data. Each N uses one labelled subset (drawn with seed 0)
 and one GAN (seed 0); the seeds vary the classifier's weights, its data order and the
 generated stream, so the spread does not include the choice of subset.
 
 Run alone (other jobs distort the seconds):
 
-    python benchmarks/generated_data.py                      # about 20 minutes on 2 cores
+    python benchmarks/generated_data.py                      # about 30 minutes on 2 busy cores
     python benchmarks/generated_data.py --per_class=10 --seeds=5 --gans=few
 
 It writes `table.txt`, a grid of each GAN's samples (one row per digit) and
@@ -39,8 +39,8 @@ _SEEDS = flags.DEFINE_integer("seeds", 3, "Classifier seeds per row.")
 _RATIO = flags.DEFINE_float("ratio", 0.5, "Fraction of generated examples in each batch.")
 _GANS = flags.DEFINE_list("gans", ["few", "all"], "Which GAN rows: few (trained on the N labelled "
                           "digits) and/or all (trained on all 10,000).")
-_GAN_STEPS = flags.DEFINE_integer("gan_steps", 3000, "Generator steps of each ConditionalGAN.")
-_CLASSIFIER_STEPS = flags.DEFINE_integer("classifier_steps", 600, "Classifier updates per run.")
+_GAN_STEPS = flags.DEFINE_integer("gan_steps", 1500, "Generator steps of each ConditionalGAN.")
+_CLASSIFIER_STEPS = flags.DEFINE_integer("classifier_steps", 400, "Classifier updates per run.")
 _BATCH = flags.DEFINE_integer("batch_size", 64, "Classifier batch size (real + generated).")
 _OUT_DIR = flags.DEFINE_string("out_dir", "benchmarks/results/generated_data", "Where results go.")
 
@@ -153,7 +153,8 @@ def main(argv):
         gan_notes.append(note)
         with open(os.path.join(_OUT_DIR.value, f"gan_{name}.txt"), "w") as f:
             f.write(note + "\n")
-        save_class_grid(gan, os.path.join(_OUT_DIR.value, f"samples_{name}.png"), title=note.split(";")[0][:60])
+        title = f"{name}: {len(indices)} labelled digits, {_GAN_STEPS.value} steps"
+        save_class_grid(gan, os.path.join(_OUT_DIR.value, f"samples_{name}.png"), title=title)
         gans[name] = gan
         return gan
 

@@ -17,6 +17,7 @@ if _cli.is_command(_sys.argv[0] if _sys.argv else ""):
 
 # Importing the modules registers kgan's classes with Keras, so that
 # `keras.saving.load_model` can rebuild a saved GAN after a plain `import kgan`.
+from kgan import augmentation
 from kgan import callbacks
 from kgan import convolutions
 from kgan import datasets
@@ -57,6 +58,7 @@ __all__ = [
     "Pix2Pix",
     "StyleGAN",
     "VAE",
+    "augmentation",
     "callbacks",
     "convolutions",
     "datasets",

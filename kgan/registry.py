@@ -188,6 +188,11 @@ def training_pieces(config, discriminator, total_steps=None):
         layer = (feature_layer(discriminator) if config.feature_matching == "auto"
                  else config.feature_matching)
         added.append(pieces.FeatureMatching(layer, name="feature_matching"))
+    if config.mode_regularization:
+        # One weight for both of MRGAN's terms keeps the flag simple; the library takes two.
+        added.append(pieces.ModeRegularization(config.mode_regularization,
+                                               config.mode_regularization,
+                                               name="mode_regularization"))
     return added
 
 
@@ -410,7 +415,7 @@ def _check_cyclegan_data(config, sample_shape, description):
 # The step options of kgan-train that a family built on its own terms may not take.
 _STEP_OPTIONS = ("conditioning", "pack", "unrolled_steps", "minibatch_stddev",
                  "minibatch_discrimination", "spectral_norm", "feature_matching", "penalty",
-                 "d_steps", "ema_decay", "instance_noise", "diff_augment")
+                 "d_steps", "ema_decay", "instance_noise", "diff_augment", "mode_regularization")
 
 
 def _refuse_step_options(model, allowed, advice=None):

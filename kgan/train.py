@@ -72,6 +72,9 @@ _HELP = {
     "'': none) (Salimans et al. 2016).",
     "instance_noise": "Instance noise: Gaussian noise of this standard deviation on every "
     "discriminator input, annealed linearly to 0 over the run (Sønderby et al. 2017; 0: none).",
+    "mode_regularization": "Mode regularization (MRGAN, Che et al. 2017): an encoder E, and "
+    "this weight times ||x - G(E(x))||^2 plus this weight times the generator's loss on "
+    "D(G(E(x))) added to G's loss (0: none).",
     "diff_augment": "DiffAugment policy applied to real and fake images before every "
     "discriminator call, e.g. color,translation,cutout (Zhao et al. 2020; '': none).",
     "task": "Pix2Pix: the pairs to learn. colorize, super_resolution_x2, super_resolution_x4, "
@@ -165,7 +168,8 @@ HELP_GROUPS = (
                                 "reuse_fakes", "ema_decay")),
     ("Mode collapse remedies (README, 'Mode collapse')",
      ("spectral_norm", "minibatch_stddev", "minibatch_discrimination", "pack", "unrolled_steps",
-      "unrolled_learning_rate", "feature_matching", "instance_noise", "diff_augment")),
+      "unrolled_learning_rate", "feature_matching", "instance_noise", "diff_augment",
+      "mode_regularization")),
     ("Image-to-image translation (--model=pix2pix, cyclegan)",
      ("task", "dataset_b", "a_class", "b_class", "l1_weight", "cycle_weight", "identity_weight",
       "pool_size", "num_blocks", "linear_decay")),

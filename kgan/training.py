@@ -105,6 +105,7 @@ class TrainConfig:
     feature_matching: str = ""
     instance_noise: float = 0.0
     diff_augment: str = ""
+    mode_regularization: float = 0.0
     task: str = ""
     dataset_b: str = ""
     a_class: str = ""
@@ -214,7 +215,7 @@ class TrainConfig:
         for name in ("minibatch_discrimination", "unrolled_steps"):
             _check_int(name, getattr(self, name), 0)
         _check_int("pack", self.pack, 1)
-        for name in ("unrolled_learning_rate", "instance_noise"):
+        for name in ("unrolled_learning_rate", "instance_noise", "mode_regularization"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0.0 <= value < float("inf")):
                 raise ConfigError(f"--{name} must be a number >= 0. Received: --{name}={value}")

@@ -209,3 +209,37 @@ def test_an_encoder_of_the_wrong_latent_size_is_refused():
     with pytest.raises(ValueError, match=r"latent vectors of shape \(batch, 3\). Received: encoder "
                                          r"output shape \(None, 4\)"):
         kgan.GAN(generator, discriminator, pieces=[kgan.pieces.ModeRegularization(encoder=wrong)])
+
+
+def test_kgan_train_mode_regularization_adds_the_piece_and_resumes_exactly(tmp_path):
+    import dataclasses
+
+    from kgan import training
+
+    # On the shipped digits, whose stream resumes bit for bit (a toy stream is redrawn).
+    base = dict(mode_regularization=0.5, batch_size=16, steps_per_epoch=3, base_filters=8,
+                latent_dim=8, num_samples=4, deterministic=True, collapse_monitor=False)
+    straight = training.train(training.TrainConfig(**base, epochs=2,
+                                                   workdir=str(tmp_path / "straight"))).gan
+    [piece] = [p for p in straight.pieces if isinstance(p, kgan.pieces.ModeRegularization)]
+    assert (piece.geometric_weight, piece.mode_weight) == (0.5, 0.5)
+    first = training.TrainConfig(**base, epochs=1, workdir=str(tmp_path / "resumed"))
+    training.train(first)
+    resumed = training.train(dataclasses.replace(first, epochs=2)).gan
+    [resumed_piece] = [p for p in resumed.pieces if isinstance(p, kgan.pieces.ModeRegularization)]
+    # E and its optimizer come back from the epoch-1 checkpoint: the resumed run ends
+    # where the uninterrupted one does, encoder included.
+    for a, b in zip(straight.generator.weights + piece.encoder.weights,
+                    resumed.generator.weights + resumed_piece.encoder.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_kgan_train_mode_regularization_flag_is_checked(tmp_path):
+    from kgan import training
+
+    with pytest.raises(training.ConfigError, match="Received: --mode_regularization=-1"):
+        training.TrainConfig(mode_regularization=-1.0, workdir=str(tmp_path)).validate()
+    with pytest.raises(training.ConfigError,
+                       match="--model=pix2pix does not take --mode_regularization"):
+        training.TrainConfig(model="pix2pix", mode_regularization=0.5,
+                             workdir=str(tmp_path)).validate()

@@ -774,7 +774,7 @@ def _register_builtin():
     ))
     register(ModelEntry(
         name="vae",
-        summary="VAE (Kingma and Welling 2014) on DCGAN's networks: a baseline, see --beta",
+        summary="VAE (Kingma and Welling 2014), a baseline on DCGAN's networks",
         build_networks=_vae_networks,
         model_class=vae.VAE,
         conditional_model_class=None,

@@ -43,7 +43,7 @@ def error_line(result):
 
 
 BAD_FLAGS = [
-    (["--model=gan"], "--model must be one of mlp, dcgan, pix2pix, cyclegan, stylegan. Received: --model=gan"),
+    (["--model=gan"], "--model must be one of mlp, dcgan, pix2pix, cyclegan, stylegan, vae. Received: --model=gan"),
     (["--loss=wgan"], "Received: --loss=wgan"),
     (["--epochs=0"], "--epochs must be an integer >= 1. Received: --epochs=0"),
     (["--batch_size=-3"], "Received: --batch_size=-3"),

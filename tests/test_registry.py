@@ -12,14 +12,14 @@ from kgan import training
 
 
 def test_the_shipped_entries():
-    assert registry.names() == ("mlp", "dcgan", "pix2pix", "cyclegan", "stylegan")
+    assert registry.names() == ("mlp", "dcgan", "pix2pix", "cyclegan", "stylegan", "vae")
     dcgan = registry.get("dcgan")
     assert dcgan.model_class is kgan.GAN and dcgan.conditional_model_class is kgan.ConditionalGAN
     assert dcgan.data == ("images",) and "vectors" in registry.get("mlp").data
     assert registry.describe().splitlines() == [
         f"{name}: {registry.get(name).summary}" for name in registry.names()
     ]
-    with pytest.raises(ValueError, match="--model must be one of mlp, dcgan, pix2pix, cyclegan, stylegan. Received: --model=gan"):
+    with pytest.raises(ValueError, match="--model must be one of mlp, dcgan, pix2pix, cyclegan, stylegan, vae. Received: --model=gan"):
         registry.get("gan")
 
 

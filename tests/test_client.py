@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from serving_server import serve
+from kgan.serving.local_server import serve
 from test_conditional_e2e import conditional_image_gan
 
 import kgan

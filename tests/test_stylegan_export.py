@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from serving_server import serve
+from kgan.serving.local_server import serve
 
 import kgan
 from kgan.models.stylegan import ProgressiveSchedule

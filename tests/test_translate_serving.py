@@ -3,7 +3,7 @@
 The translator is a tiny Keras model (a 1x1 convolution, dropout, tanh) on 16x16 RGB
 images: a fixture, not a mock, since the export is what is under test. One export is
 shared by every test: loaded as TensorFlow Serving loads it (a TF1 MetaGraph in a
-session, run by tensor names: tests/serving_server.py's `Servable`), served by the
+session, run by tensor names: kgan.serving.local_server's `Servable`), served by the
 stand-in server over gRPC and REST, and read by kgan-sample.
 """
 
@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from serving_server import Servable, Status, serve
+from kgan.serving.local_server import Servable, Status, serve
 
 import kgan
 from kgan.serving import client as client_lib

@@ -14,7 +14,7 @@ from kgan import random as random_lib
 from kgan.evaluation import eval_cli
 from kgan.serving import client as client_lib
 from kgan.serving import export as export_lib
-from serving_server import serve
+from kgan.serving.local_server import serve
 
 LATENT = 3
 

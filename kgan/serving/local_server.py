@@ -1,8 +1,11 @@
-"""An in-test stand-in for TensorFlow Serving's `tensorflow_model_server`.
+"""An in-process stand-in for TensorFlow Serving's `tensorflow_model_server`.
 
-The real server is not installable here (no PyPI or Debian package), so tests
-run this one instead. It serves `<base_dir>/<model_name>/<version>/` the way
-TF Serving does and speaks its two protocols on loopback ports:
+For trying an export and `kgan.serving.Client` on a machine without Docker or the
+server binary (TF Serving has no PyPI or Debian package): a notebook, a laptop, a test.
+It serves `<base_dir>/<model_name>/<version>/` the way TF Serving does and speaks its two
+protocols on loopback ports. It is single-process Python: use the real server in
+production (BUILD.md, "Serving the generator with TensorFlow Serving"). Needs the
+`serving` extra (`pip install "kgan[serving]"`) for gRPC and the Serving protos.
 
 - gRPC: the real `PredictionService` from `tensorflow-serving-api`
   (`Predict` and `GetModelMetadata`; the other methods answer UNIMPLEMENTED).
@@ -33,8 +36,10 @@ predict_util.cc, util/json_tensor.cc, model_servers/http_server.cc):
 
 Example:
 
->>> with serve("/tmp/models", "digits") as server:
-...     client = kgan.serving.Client(server.grpc_target, "digits")
+>>> from kgan.serving import local_server
+>>> with local_server.serve("savedmodels", "mnist_dcgan") as server:
+...     client = kgan.serving.Client(server.grpc_target, "mnist_dcgan")
+...     images = client.generate(seed=7, num_images=16)["images"]
 """
 
 import base64
@@ -52,6 +57,7 @@ import tensorflow as tf
 from google.protobuf import json_format
 from tensorflow_serving.apis import get_model_metadata_pb2
 from tensorflow_serving.apis import predict_pb2
+from tensorflow.python.util import deprecation
 from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from kgan.serving import export
@@ -107,7 +113,9 @@ class Servable:
         self.version = version
         self.graph = tf.Graph()
         self.session = tf.compat.v1.Session(graph=self.graph)
-        with self.graph.as_default():
+        # TF Serving's own loader is the TF1 one, deprecated in Python only; its warning would
+        # tell every user of this stand-in to do what the stand-in must not do.
+        with self.graph.as_default(), deprecation.silence():
             self.meta_graph = tf.compat.v1.saved_model.loader.load(self.session, ["serve"], path)
 
     def signature(self, name):

@@ -36,6 +36,7 @@ from kgan import registry
 from kgan import schedules
 from kgan import serving
 from kgan import theory
+from kgan import toy_training
 from kgan.models import ConditionalGAN
 from kgan.models import CycleGAN
 from kgan.models import GAN
@@ -77,4 +78,5 @@ __all__ = [
     "schedules",
     "serving",
     "theory",
+    "toy_training",
 ]

@@ -21,3 +21,14 @@ def test_mlp_gan_covers_most_ring8_modes_through_fit():
 def test_steps_must_be_whole_epochs():
     with pytest.raises(ValueError, match="Received: steps=150"):
         toy_training.train_toy_gan("ring8", steps=150)
+
+
+def test_import_kgan_alone_reaches_toy_training():
+    # The README's example is `kgan.toy_training.train_toy_gan(...)` after a plain `import kgan`;
+    # in this process other tests have imported the submodule already, so ask a fresh one.
+    import subprocess
+    import sys
+
+    code = "import kgan; print(kgan.toy_training.train_toy_gan.__name__)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "train_toy_gan", result.stderr[-2000:]

@@ -22,6 +22,7 @@ from kgan import callbacks
 from kgan import convolutions
 from kgan import datasets
 from kgan import distribute
+from kgan import evaluation
 from kgan import latent
 from kgan import layers
 from kgan import losses
@@ -64,6 +65,7 @@ __all__ = [
     "convolutions",
     "datasets",
     "distribute",
+    "evaluation",
     "latent",
     "layers",
     "losses",

@@ -15,6 +15,7 @@ import argparse
 import base64
 import os
 import pathlib
+import re
 import sys
 import time
 
@@ -72,10 +73,35 @@ def execute_notebook(path, workdir=None, timeout=900, env=None):
     return notebook
 
 
+# TensorFlow's C++ start-up lines ("I0000 00:00:1796409312.385747 7092 port.cc:153] oneDNN
+# custom operations are on...", "failed call to cuInit"), written before it reads
+# TF_CPP_MIN_LOG_LEVEL. They carry a timestamp and a process id, so every run would change the
+# committed file, and they say nothing about the notebook.
+_TF_STARTUP_LINE = re.compile(
+    r"^([IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+:\d+\] .*"
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|To enable the following instructions: .*|.*rebuild TensorFlow with the appropriate compiler flags\.)$"
+)
+
+
 def strip_volatile_metadata(notebook):
-    """Drops the per-run timestamps nbclient records, so that a re-run changes only outputs."""
+    """Drops what changes from run to run without the notebook changing.
+
+    That is nbclient's per-cell timestamps, and TensorFlow's C++ start-up lines on stderr.
+    """
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                lines = output["text"].splitlines(keepends=True)
+                kept = [line for line in lines if not _TF_STARTUP_LINE.match(line.rstrip("\n"))]
+                if not "".join(kept).strip():
+                    continue
+                output["text"] = "".join(kept)
+            outputs.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = outputs
     return notebook
 
 

@@ -23,12 +23,15 @@ def test_steps_must_be_whole_epochs():
         toy_training.train_toy_gan("ring8", steps=150)
 
 
-def test_import_kgan_alone_reaches_toy_training():
-    # The README's example is `kgan.toy_training.train_toy_gan(...)` after a plain `import kgan`;
-    # in this process other tests have imported the submodule already, so ask a fresh one.
+def test_import_kgan_alone_reaches_the_modules_the_readme_uses():
+    # The README calls `kgan.toy_training.train_toy_gan(...)` and
+    # `kgan.evaluation.conditional.label_agreement(...)` after a plain `import kgan`; in this
+    # process other tests have imported those submodules already, so ask a fresh one.
     import subprocess
     import sys
 
-    code = "import kgan; print(kgan.toy_training.train_toy_gan.__name__)"
+    names = ["toy_training.train_toy_gan", "evaluation.conditional.label_agreement",
+             "evaluation.evaluate.score", "evaluation.generators.open_generator"]
+    code = "import kgan; print(" + ", ".join(f"kgan.{n}.__name__" for n in names) + ")"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.stdout.strip() == "train_toy_gan", result.stderr[-2000:]
+    assert result.stdout.split() == [n.rsplit(".", 1)[1] for n in names], result.stderr[-2000:]

@@ -3,7 +3,10 @@
 `get_extractor(name)` gives a `FeatureExtractor` for `"inception"` (InceptionV3 on
 ImageNet) or for `"mnist"`, `"fashion_mnist"` and `"cifar10"` (small classifiers shipped
 with kgan, offline); its features and class probabilities go to `kgan.metrics`.
-`translation` scores image-to-image translators (Pix2Pix, CycleGAN).
+`evaluate` scores generated images against real ones (what `kgan-eval` computes),
+`generators.open_generator` reads any generator kgan writes, `conditional.label_agreement`
+checks a conditional generator's classes, and `translation` scores image-to-image
+translators (Pix2Pix, CycleGAN).
 
 Example:
 
@@ -15,7 +18,10 @@ Example:
 """
 
 from kgan.evaluation import classifier
+from kgan.evaluation import conditional
+from kgan.evaluation import evaluate
 from kgan.evaluation import extractors
+from kgan.evaluation import generators
 from kgan.evaluation import translation
 # `classifier.train_classifier` is not re-exported: `kgan.evaluation.train_classifier`
 # names the module of the `kgan-train-classifier` command.
@@ -27,7 +33,10 @@ __all__ = [
     "FeatureExtractor",
     "build_classifier",
     "classifier",
+    "conditional",
+    "evaluate",
     "extractors",
+    "generators",
     "get_extractor",
     "load_classifier",
     "translation",

@@ -66,7 +66,9 @@ conditional GAN `num_classes`, and for a StyleGAN `truncation_space: "w"`,
 folder; TensorFlow Serving ignores it.
 """
 
+import contextlib
 import json
+import logging
 import math
 import numbers
 import os
@@ -243,6 +245,24 @@ def _new_version_dir(base_dir, model_name, model_dir, version):
     return version, final_dir
 
 
+@contextlib.contextmanager
+def tensorflow_info_silenced():
+    """Holds TensorFlow's Python logger at WARNING or above for the block.
+
+    In an interactive session (Jupyter, the REPL) TensorFlow logs at INFO, to stdout and
+    stderr both: "Assets written to: <a temporary folder>" for every export, "Restoring
+    parameters from ..." for every TF1 load. kgan's exports and its serving stand-in say
+    where they wrote and what they loaded themselves.
+    """
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _write_version(archive, metadata, model_dir, model_name, version, final_dir, keep):
     """Writes `archive` and `metadata` to a temporary folder, renamed to `final_dir`.
 
@@ -250,7 +270,8 @@ def _write_version(archive, metadata, model_dir, model_name, version, final_dir,
     """
     tmp_dir = _make_tmp_dir(model_dir, str(version))
     try:
-        archive.write_out(tmp_dir, verbose=False)
+        with tensorflow_info_silenced():
+            archive.write_out(tmp_dir, verbose=False)
         with open(os.path.join(tmp_dir, METADATA_FILENAME), "w") as file:
             json.dump(metadata, file, indent=2)
             file.write("\n")

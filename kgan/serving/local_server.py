@@ -115,7 +115,7 @@ class Servable:
         self.session = tf.compat.v1.Session(graph=self.graph)
         # TF Serving's own loader is the TF1 one, deprecated in Python only; its warning would
         # tell every user of this stand-in to do what the stand-in must not do.
-        with self.graph.as_default(), deprecation.silence():
+        with self.graph.as_default(), deprecation.silence(), export.tensorflow_info_silenced():
             self.meta_graph = tf.compat.v1.saved_model.loader.load(self.session, ["serve"], path)
 
     def signature(self, name):

@@ -3,6 +3,7 @@ a `--help` of kgan's own flags, and one line on Ctrl-C."""
 
 import os
 import re
+import signal
 import sys
 import textwrap
 
@@ -13,6 +14,29 @@ _ILLEGAL_VALUE = re.compile(r"^flag (--[^=]+)=(.*?): (.*)$")
 # absl's own short-help spellings; --helpfull and --helpxml keep absl's behaviour.
 _HELP_ARGS = ("--help", "-help", "-h", "-?", "--helpshort", "-helpshort")
 INTERRUPTED_STATUS = 130  # 128 + SIGINT, what shells report for Ctrl-C.
+
+
+# Set by `_on_sigint`: a Ctrl-C arrived, whether or not its KeyboardInterrupt got through.
+_interrupt_pending = False
+
+
+def _on_sigint(signum, frame):
+    global _interrupt_pending
+    _interrupt_pending = True
+    raise KeyboardInterrupt
+
+
+def raise_pending_interrupt():
+    """Raises again the KeyboardInterrupt of a Ctrl-C that Python swallowed.
+
+    Python raises KeyboardInterrupt wherever the main thread happens to be. In a weakref
+    callback or a `__del__` (TensorFlow runs many during training) it is printed as
+    "Exception ignored in ..." and lost, and the run would go on to its last epoch. `run`
+    installs a SIGINT handler that also records the signal; `kgan-train` calls this at the
+    end of every batch, so a lost Ctrl-C stops the run one batch later.
+    """
+    if _interrupt_pending:
+        raise KeyboardInterrupt
 
 
 def is_command(argv0):
@@ -165,6 +189,7 @@ def run(program, main, groups=None):
     module = sys.modules.get(main.__module__)
     parser = flags_parser(program, doc=getattr(module, "__doc__", ""), groups=groups,
                           module_name=main.__module__)
+    signal.signal(signal.SIGINT, _on_sigint)
     try:
         app.run(main, flags_parser=parser)
     except KeyboardInterrupt:

@@ -652,12 +652,17 @@ def _check_labels(config, data):
 
 
 def _callbacks(config, data):
+    import keras
+
+    from kgan import _cli
     from kgan import callbacks
 
     entry = registry.get(config.model)
     samples_dir = os.path.join(config.workdir, "samples")
     truncation = getattr(config, entry.truncation_flag) if entry.truncation_flag else 1.0
-    monitors = []
+    # A Ctrl-C that Python swallowed in a finalizer still stops kgan-train (kgan._cli).
+    monitors = [keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: _cli.raise_pending_interrupt())]
     if entry.sample_grid is not None:
         monitors.append(entry.sample_grid(config, samples_dir, truncation))
     elif data.examples is not None:
@@ -679,7 +684,7 @@ def _callbacks(config, data):
         monitors.append(monitor)
     if config.metrics_every:
         monitors.append(_metrics_callback(config))
-    pictures = list(monitors)
+    pictures = list(monitors[1:])
     monitors += [
         callbacks.LossPlot(config.workdir),
         callbacks.Checkpoint(config.checkpoint_dir),
@@ -688,8 +693,6 @@ def _callbacks(config, data):
                                   truncation=truncation),
     ]
     if config.tensorboard:
-        import keras
-
         log_dir = os.path.join(config.workdir, TENSORBOARD_DIR)
         # Last, so that the logs hold every monitor's metrics (FID, modes) and the
         # pictures of the epoch are on disk.

@@ -7,8 +7,8 @@ read on GitHub without a kernel. After editing one, refresh its outputs with:
 
 which executes it in its own folder, writes the outputs back into the file, prints the time and
 the file's size, and with `--images` saves every picture it drew as a PNG to look at.
-`tests/test_notebooks.py` calls `execute_notebook` on a copy of each notebook and fails on the
-first cell that raises.
+`tests/test_notebooks.py` calls `execute_notebook` on each notebook in its folder, leaving the
+file alone, and fails on the first cell that raises.
 """
 
 import argparse
@@ -22,8 +22,9 @@ import time
 import nbformat
 from nbclient import NotebookClient
 
-# The notebooks' pictures and logs must be the same on every run of CI; a kernel that starts
-# with a random hash seed or TensorFlow's C++ chatter would make the committed outputs churn.
+# The notebooks' pictures and logs must be the same on every run; a random hash seed would
+# change them. The log level quiets TensorFlow's C++ logs once it has read it; the lines it
+# writes before that are dropped by `strip_volatile_metadata`.
 KERNEL_ENV = {"PYTHONHASHSEED": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
 
 # Beyond this a committed notebook is slow to open on GitHub and bloats the history.

@@ -55,9 +55,9 @@ import grpc
 import numpy as np
 import tensorflow as tf
 from google.protobuf import json_format
+from tensorflow.python.util import deprecation
 from tensorflow_serving.apis import get_model_metadata_pb2
 from tensorflow_serving.apis import predict_pb2
-from tensorflow.python.util import deprecation
 from tensorflow_serving.apis import prediction_service_pb2_grpc
 
 from kgan.serving import export

@@ -1,6 +1,7 @@
 """What kgan's command-line tools share: one-line errors with exit status 2, flag parsing,
 a `--help` of kgan's own flags, and one line on Ctrl-C."""
 
+import contextlib
 import os
 import re
 import signal
@@ -16,24 +17,42 @@ _HELP_ARGS = ("--help", "-help", "-h", "-?", "--helpshort", "-helpshort")
 INTERRUPTED_STATUS = 130  # 128 + SIGINT, what shells report for Ctrl-C.
 
 
-# Set by `_on_sigint`: a Ctrl-C arrived, whether or not its KeyboardInterrupt got through.
+# Set by `_on_sigint`: a Ctrl-C arrived. While `_deferring`, the first one only sets this.
 _interrupt_pending = False
+_deferring = False
 
 
 def _on_sigint(signum, frame):
     global _interrupt_pending
+    already = _interrupt_pending
     _interrupt_pending = True
-    raise KeyboardInterrupt
+    # Inside fit() the main thread is often in one of TensorFlow's finalizers, where a raised
+    # KeyboardInterrupt is printed as "Exception ignored in ..." with a traceback and lost;
+    # the next batch end raises it instead. A second Ctrl-C raises at once.
+    if already or not _deferring:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def interrupts_deferred_to_batch_ends():
+    """Within the block, the first Ctrl-C of kgan's commands waits for `raise_pending_interrupt`.
+
+    `run` installs the SIGINT handler that honours this; elsewhere (the library, tests) Python's
+    own handler raises KeyboardInterrupt as usual.
+    """
+    global _deferring
+    _deferring = True
+    try:
+        yield
+    finally:
+        _deferring = False
 
 
 def raise_pending_interrupt():
-    """Raises again the KeyboardInterrupt of a Ctrl-C that Python swallowed.
+    """Raises the KeyboardInterrupt of a Ctrl-C that `_on_sigint` recorded.
 
-    Python raises KeyboardInterrupt wherever the main thread happens to be. In a weakref
-    callback or a `__del__` (TensorFlow runs many during training) it is printed as
-    "Exception ignored in ..." and lost, and the run would go on to its last epoch. `run`
-    installs a SIGINT handler that also records the signal; `kgan-train` calls this at the
-    end of every batch, so a lost Ctrl-C stops the run one batch later.
+    `kgan-train` calls this at the end of every batch, so Ctrl-C stops a run one batch later
+    with one line on stderr.
     """
     if _interrupt_pending:
         raise KeyboardInterrupt

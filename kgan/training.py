@@ -5,6 +5,7 @@ import json
 import os
 import sys
 
+from kgan import _cli
 from kgan import distribute as distribute_lib
 from kgan import registry
 from kgan.models import conditional as conditional_lib
@@ -654,15 +655,12 @@ def _check_labels(config, data):
 def _callbacks(config, data):
     import keras
 
-    from kgan import _cli
     from kgan import callbacks
 
     entry = registry.get(config.model)
     samples_dir = os.path.join(config.workdir, "samples")
     truncation = getattr(config, entry.truncation_flag) if entry.truncation_flag else 1.0
-    # A Ctrl-C that Python swallowed in a finalizer still stops kgan-train (kgan._cli).
-    monitors = [keras.callbacks.LambdaCallback(
-        on_train_batch_end=lambda batch, logs: _cli.raise_pending_interrupt())]
+    monitors = []
     if entry.sample_grid is not None:
         monitors.append(entry.sample_grid(config, samples_dir, truncation))
     elif data.examples is not None:
@@ -684,7 +682,7 @@ def _callbacks(config, data):
         monitors.append(monitor)
     if config.metrics_every:
         monitors.append(_metrics_callback(config))
-    pictures = list(monitors[1:])
+    pictures = list(monitors)
     monitors += [
         callbacks.LossPlot(config.workdir),
         callbacks.Checkpoint(config.checkpoint_dir),
@@ -700,7 +698,10 @@ def _callbacks(config, data):
             callbacks.TensorBoardImages(log_dir, [m for m in pictures if hasattr(m, "paths")]),
             keras.callbacks.TensorBoard(log_dir, write_graph=False),
         ]
-    return monitors
+    # kgan-train's Ctrl-C stops the run here, at a batch end (kgan._cli).
+    interrupt_check = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: _cli.raise_pending_interrupt())
+    return [interrupt_check] + monitors
 
 
 def _has_tensorboard():
@@ -837,11 +838,12 @@ def train(config):
     monitors = _callbacks(config, data)
     history = {}
     if initial_epoch < config.epochs:
-        history = gan.fit(
-            _sharded(data.dataset, strategy), epochs=config.epochs, initial_epoch=initial_epoch,
-            steps_per_epoch=data.steps,
-            callbacks=monitors, verbose=_progress_verbosity(config.verbose),
-        ).history
+        with _cli.interrupts_deferred_to_batch_ends():
+            history = gan.fit(
+                _sharded(data.dataset, strategy), epochs=config.epochs,
+                initial_epoch=initial_epoch, steps_per_epoch=data.steps,
+                callbacks=monitors, verbose=_progress_verbosity(config.verbose),
+            ).history
     if not strategy.extended.should_checkpoint:
         # The chief writes the files, possibly into this same (shared) workdir; listing
         # them here would race with its last writes.

@@ -248,7 +248,7 @@ def test_a_logged_run_is_quiet_and_ctrl_c_says_how_to_resume(tmp_path):
     assert len(out) < 400 * len(epoch_lines) + 200
 
 
-def test_a_ctrl_c_python_swallowed_still_stops_the_run_one_batch_later(tmp_path, monkeypatch):
+def test_a_recorded_ctrl_c_stops_the_run_at_the_next_batch_end(tmp_path, monkeypatch):
     # A KeyboardInterrupt raised inside a finalizer is printed as "Exception ignored" and lost;
     # the SIGINT handler of kgan's commands records it, and the run stops at the next batch end.
     from kgan import _cli
@@ -264,3 +264,11 @@ def test_a_ctrl_c_python_swallowed_still_stops_the_run_one_batch_later(tmp_path,
     assert not os.path.exists(tmp_path / "run" / "checkpoints" / "epoch_00001.keras")
     monkeypatch.setattr(_cli, "_interrupt_pending", False)
     assert training.train(config).history
+    # Inside fit() the first Ctrl-C only records itself (raising in a finalizer would print a
+    # traceback and be lost); a second one raises at once.
+    with _cli.interrupts_deferred_to_batch_ends():
+        _cli._on_sigint(signal.SIGINT, None)
+        assert _cli._interrupt_pending
+        with pytest.raises(KeyboardInterrupt):
+            _cli._on_sigint(signal.SIGINT, None)
+    assert not _cli._deferring
